@@ -1,0 +1,95 @@
+/**
+ * The YAML config file: routes now; `discord.roles`, `environments`, `jobs` and `releases` are added by the
+ * features that need them. Unknown keys are refused, so a typo is an error at start-up, not a silent no-op.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { parse as parseYaml } from "yaml";
+import { z } from "zod";
+import { ConfigError, describeZodIssues } from "./config-error.js";
+
+const channelId = z.string().regex(/^\d{17,20}$/, "a Discord channel id (17 to 20 digits, quoted in YAML)");
+const globs = z.array(z.string().min(1)).optional();
+
+const routeSchema = z.strictObject({
+  name: z.string().min(1),
+  source: z.enum(["github", "linear"]),
+  match: z
+    .strictObject({
+      repos: globs,
+      teams: globs,
+      events: globs,
+      branches: globs,
+      labels: z
+        .strictObject({
+          any: z.array(z.string()).default([]),
+          all: z.array(z.string()).default([]),
+          none: z.array(z.string()).default([]),
+        })
+        .optional(),
+      authors: z
+        .strictObject({
+          include: z.array(z.string()).default([]),
+          exclude: z.array(z.string()).default([]),
+        })
+        .optional(),
+      /** false: skip draft pull requests. Unset or true: include them. */
+      drafts: z.boolean().optional(),
+    })
+    .default({}),
+  channel: channelId,
+  style: z.enum(["full", "compact"]).default("full"),
+  threads: z.enum(["per-item", "none"]).default("per-item"),
+});
+
+const configFileSchema = z
+  .strictObject({
+    routes: z.array(routeSchema).default([]),
+  })
+  .superRefine((config, ctx) => {
+    const seen = new Set<string>();
+    config.routes.forEach((route, index) => {
+      if (seen.has(route.name)) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["routes", index, "name"],
+          message: `duplicate route name "${route.name}"`,
+        });
+      }
+      seen.add(route.name);
+    });
+  });
+
+export type RouteConfig = z.infer<typeof routeSchema>;
+export type ConfigFile = z.infer<typeof configFileSchema>;
+
+export const DEFAULT_CONFIG_FILE = "./switchboard.yaml";
+
+/**
+ * Read and validate the config file. With no CONFIG_FILE, `./switchboard.yaml` is used if present and an
+ * empty config otherwise; an explicitly named file that is missing is an error.
+ */
+export function loadConfigFile(path: string | undefined): { path?: string; config: ConfigFile } {
+  const file = path ?? (existsSync(DEFAULT_CONFIG_FILE) ? DEFAULT_CONFIG_FILE : undefined);
+  if (!file) return { config: configFileSchema.parse({}) };
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new ConfigError(`CONFIG_FILE ${file}: cannot read it (${reason}).`);
+  }
+  return { path: file, config: parseConfigFile(text, file) };
+}
+
+export function parseConfigFile(text: string, file: string): ConfigFile {
+  let data: unknown;
+  try {
+    data = parseYaml(text) ?? {};
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new ConfigError(`${file}: not valid YAML (${reason}).`);
+  }
+  const parsed = configFileSchema.safeParse(data);
+  if (!parsed.success) throw new ConfigError(`${file} is invalid:\n${describeZodIssues(parsed.error, "")}`);
+  return parsed.data;
+}

@@ -1,0 +1,79 @@
+/** Prometheus metrics: one registry per process, named `switchboard_*`, documented in the runbook. */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+
+export interface Metrics {
+  registry: Registry;
+  /** Webhook deliveries by source, event and outcome (accepted, duplicate, bad_signature, malformed, ...). */
+  deliveriesReceived: Counter<"source" | "event" | "outcome">;
+  /** Time from request start to the answer on webhook routes. */
+  ackLatency: Histogram<"source">;
+  /** Inbox processing results: posted, ignored, no_route, failed. */
+  deliveriesProcessed: Counter<"source" | "outcome">;
+  /** Outbox rows by status; set from the store at scrape time. */
+  outboxMessages: Gauge<"status">;
+  /** Every HTTP response from Discord, by status code. */
+  discordRequests: Counter<"status">;
+  /** Failed delivery attempts to Discord by kind: retryable or permanent. */
+  outboxFailures: Counter<"kind">;
+  /** From the webhook's receipt to Discord confirming the message. */
+  notificationLatency: Histogram;
+}
+
+export function createMetrics(
+  options: { collectOutbox?: () => Promise<Record<string, number>> } = {},
+): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: "switchboard_" });
+  const collectOutbox = options.collectOutbox;
+  return {
+    registry,
+    deliveriesReceived: new Counter({
+      name: "switchboard_webhook_deliveries_total",
+      help: "Webhook deliveries received, by source, event and outcome.",
+      labelNames: ["source", "event", "outcome"],
+      registers: [registry],
+    }),
+    ackLatency: new Histogram({
+      name: "switchboard_webhook_ack_seconds",
+      help: "Time to acknowledge a webhook delivery.",
+      labelNames: ["source"],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
+    }),
+    deliveriesProcessed: new Counter({
+      name: "switchboard_deliveries_processed_total",
+      help: "Stored deliveries processed by the inbox worker, by outcome.",
+      labelNames: ["source", "outcome"],
+      registers: [registry],
+    }),
+    outboxMessages: new Gauge({
+      name: "switchboard_outbox_messages",
+      help: "Outbox messages by status (pending, dead).",
+      labelNames: ["status"],
+      registers: [registry],
+      async collect() {
+        if (!collectOutbox) return;
+        const counts = await collectOutbox();
+        for (const status of ["pending", "dead"]) this.set({ status }, counts[status] ?? 0);
+      },
+    }),
+    discordRequests: new Counter({
+      name: "switchboard_discord_requests_total",
+      help: "HTTP responses from Discord, by status code.",
+      labelNames: ["status"],
+      registers: [registry],
+    }),
+    outboxFailures: new Counter({
+      name: "switchboard_outbox_failures_total",
+      help: "Failed attempts to deliver an outbox message, by kind (retryable, permanent).",
+      labelNames: ["kind"],
+      registers: [registry],
+    }),
+    notificationLatency: new Histogram({
+      name: "switchboard_notification_latency_seconds",
+      help: "From a webhook's receipt to Discord confirming the message.",
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+      registers: [registry],
+    }),
+  };
+}

@@ -1,0 +1,70 @@
+/**
+ * Pure: which outbox rows one routed event becomes. Each channel gets either a plain post or, for items with
+ * per-item threads, an "item" row that keeps the item's card and thread up to date.
+ */
+import { randomBytes } from "node:crypto";
+import type { DomainEvent, ItemSnapshot } from "../events/domain-event.js";
+import { itemThreadName, renderItemCard } from "../discord/render/item-card.js";
+import type { DiscordMessage } from "../discord/render/message.js";
+import { toMessage } from "../discord/render/message.js";
+import { summarizeEvent } from "../discord/render/summarize-event.js";
+import type { NewOutboxRow } from "../store/outbox-repository.js";
+import type { RouteDelivery } from "./router.js";
+
+/** What an outbox row carries. `card` and `threadName` only for "item" rows. */
+export interface OutboxPayload {
+  message: DiscordMessage;
+  card?: DiscordMessage;
+  threadName?: string;
+}
+
+export function planMessages(input: {
+  event: DomainEvent;
+  deliveries: RouteDelivery[];
+  /** The item's merged snapshot, when the event is about one. */
+  item: ItemSnapshot | undefined;
+  /** Console and webhook sinks cannot open threads: items are posted like any event there. */
+  threadsSupported: boolean;
+  inboxId: number | null;
+  originAt: number;
+  now: number;
+}): NewOutboxRow[] {
+  const summary = summarizeEvent(input.event);
+  return input.deliveries.map((delivery) => {
+    const threaded =
+      input.item !== undefined &&
+      input.threadsSupported &&
+      delivery.threads === "per-item" &&
+      delivery.style === "full";
+    const payload: OutboxPayload = threaded
+      ? {
+          message: toMessage(summary, "full"),
+          card: renderItemCard(input.item!),
+          threadName: itemThreadName(input.item!),
+        }
+      : { message: toMessage(summary, delivery.style) };
+    return {
+      inbox_id: input.inboxId,
+      channel_id: delivery.channel,
+      route: delivery.route,
+      item_key: threaded ? input.item!.key : null,
+      operation: threaded ? "item" : "post",
+      payload: JSON.stringify(payload),
+      nonce: newNonce(),
+      status: "pending",
+      next_attempt_at: input.now,
+      last_error: null,
+      message_id: null,
+      thread_id: null,
+      reply_id: null,
+      created_at: input.now,
+      origin_at: input.originAt,
+      sent_at: null,
+    };
+  });
+}
+
+/** Discord nonces are at most 25 characters; 16 leaves room for the per-step suffixes the worker adds. */
+function newNonce(): string {
+  return randomBytes(12).toString("base64url");
+}

@@ -1,0 +1,92 @@
+/**
+ * Decides which channels hear an event. Pure: the rules (config-file routes and chat subscriptions) and
+ * the event in, one delivery per channel out.
+ */
+import type { RouteConfig } from "../config/config-file.js";
+import type { DomainEvent } from "../events/domain-event.js";
+import { matchesAnyGlob } from "./glob.js";
+
+/** A route from the config file or a subscription made in chat; both match the same way. */
+export interface RouteRule extends RouteConfig {
+  origin: "config" | "subscription";
+}
+
+export interface RouteDelivery {
+  route: string;
+  channel: string;
+  style: RouteConfig["style"];
+  threads: RouteConfig["threads"];
+}
+
+/** Author filters may name `bots` to mean any bot sender (dependabot, renovate, GitHub Actions...). */
+export const BOTS_KEYWORD = "bots";
+
+/**
+ * Every channel whose rule matches gets the event once, with the first matching rule's style. With no rules
+ * at all, everything goes to the default channel (when there is one).
+ */
+export function routeEvent(
+  event: DomainEvent,
+  rules: readonly RouteRule[],
+  defaultChannel: string | undefined,
+): RouteDelivery[] {
+  if (rules.length === 0) {
+    return defaultChannel
+      ? [{ route: "default", channel: defaultChannel, style: "full", threads: "per-item" }]
+      : [];
+  }
+  const byChannel = new Map<string, RouteDelivery>();
+  for (const rule of rules) {
+    if (byChannel.has(rule.channel) || !ruleMatches(rule, event)) continue;
+    byChannel.set(rule.channel, {
+      route: rule.name,
+      channel: rule.channel,
+      style: rule.style,
+      threads: rule.threads,
+    });
+  }
+  return [...byChannel.values()];
+}
+
+export function ruleMatches(rule: RouteConfig, event: DomainEvent): boolean {
+  if (rule.source !== event.source) return false;
+  const match = rule.match;
+  if (match.repos?.length && !(event.repo && matchesAnyGlob(event.repo, match.repos))) return false;
+  if (match.teams?.length && !(event.team && matchesAnyGlob(event.team, match.teams))) return false;
+  if (match.events?.length && !matchesEventName(event.name, match.events)) return false;
+  // Events without a branch (issues, releases) are not filtered out by a branch list.
+  if (match.branches?.length && event.branch !== undefined && !matchesAnyGlob(event.branch, match.branches)) {
+    return false;
+  }
+  if (match.drafts === false && event.draft === true) return false;
+  if (match.labels && !labelsMatch(event.labels, match.labels)) return false;
+  if (match.authors && !authorAllowed(event, match.authors)) return false;
+  return true;
+}
+
+/** `pull_request` alone means every pull_request action; otherwise the glob sees `event.action`. */
+function matchesEventName(name: string, globs: readonly string[]): boolean {
+  const base = name.split(".", 1)[0] ?? name;
+  return globs.some((glob) =>
+    glob.includes(".") ? matchesAnyGlob(name, [glob]) : matchesAnyGlob(base, [glob]),
+  );
+}
+
+function labelsMatch(
+  labels: readonly string[],
+  filter: { any: string[]; all: string[]; none: string[] },
+): boolean {
+  const has = (wanted: string) => labels.some((label) => label.toLowerCase() === wanted.toLowerCase());
+  if (filter.any.length > 0 && !filter.any.some(has)) return false;
+  if (!filter.all.every(has)) return false;
+  return !filter.none.some(has);
+}
+
+function authorAllowed(event: DomainEvent, filter: { include: string[]; exclude: string[] }): boolean {
+  const matches = (names: string[]) =>
+    names.some((name) =>
+      name === BOTS_KEYWORD ? event.actor.isBot : matchesAnyGlob(event.actor.name, [name]),
+    );
+  if (filter.include.length > 0 && !matches(filter.include)) return false;
+  return !matches(filter.exclude);
+}

@@ -1,0 +1,61 @@
+/**
+ * A polling loop that can be woken early: the inbox and outbox workers run their batch when told there is
+ * new work, and otherwise on a timer, so rows left by a crash or another process are picked up too.
+ */
+export interface WorkerLoop {
+  start(): void;
+  /** Run a batch soon, without waiting for the timer. */
+  wake(): void;
+  /** Stop after the batch in flight finishes. */
+  stop(): Promise<void>;
+}
+
+export function createWorkerLoop(options: {
+  /** Does one batch; returns the delay until the next (0 to go on at once). */
+  runBatch: () => Promise<number>;
+  onError: (error: unknown) => void;
+}): WorkerLoop {
+  let running = false;
+  let timer: NodeJS.Timeout | undefined;
+  let inFlight: Promise<void> | undefined;
+  let wakeRequested = false;
+
+  const schedule = (delayMs: number) => {
+    if (!running) return;
+    clearTimeout(timer);
+    timer = setTimeout(tick, Math.max(0, delayMs));
+  };
+
+  function tick() {
+    if (!running || inFlight) return;
+    wakeRequested = false;
+    inFlight = options
+      .runBatch()
+      .catch((error: unknown) => {
+        options.onError(error);
+        return 1000;
+      })
+      .then((delay) => {
+        inFlight = undefined;
+        schedule(wakeRequested ? 0 : delay);
+      });
+  }
+
+  return {
+    start() {
+      if (running) return;
+      running = true;
+      schedule(0);
+    },
+    wake() {
+      if (!running) return;
+      if (inFlight) wakeRequested = true;
+      else schedule(0);
+    },
+    async stop() {
+      running = false;
+      clearTimeout(timer);
+      await inFlight;
+    },
+  };
+}

@@ -1,0 +1,94 @@
+/** The inbox: every verified delivery, stored before it is acknowledged, processed exactly once. */
+import type { Kysely, Selectable } from "kysely";
+import type { DatabaseSchema, InboxStatus, InboxTable } from "./schema.js";
+
+export type InboxRow = Selectable<InboxTable>;
+
+export interface NewDelivery {
+  source: "github" | "linear";
+  deliveryId: string;
+  event: string;
+  body: string;
+  receivedAt: number;
+}
+
+/** Store a delivery unless its id was seen before. "duplicate" is how a sender's redelivery looks. */
+export async function recordDelivery(
+  db: Kysely<DatabaseSchema>,
+  delivery: NewDelivery,
+): Promise<"new" | "duplicate"> {
+  const result = await db
+    .insertInto("inbox")
+    .values({
+      source: delivery.source,
+      delivery_id: delivery.deliveryId,
+      event: delivery.event,
+      body: delivery.body,
+      received_at: delivery.receivedAt,
+      status: "pending",
+      event_name: null,
+      detail: null,
+      processed_at: null,
+    })
+    .onConflict((conflict) => conflict.columns(["source", "delivery_id"]).doNothing())
+    .executeTakeFirst();
+  return Number(result.numInsertedOrUpdatedRows ?? 0) > 0 ? "new" : "duplicate";
+}
+
+export async function listPendingDeliveries(db: Kysely<DatabaseSchema>, limit: number): Promise<InboxRow[]> {
+  return db
+    .selectFrom("inbox")
+    .selectAll()
+    .where("status", "=", "pending")
+    .orderBy("id")
+    .limit(limit)
+    .execute();
+}
+
+export async function finishDelivery(
+  db: Kysely<DatabaseSchema>,
+  id: number,
+  outcome: {
+    status: Exclude<InboxStatus, "pending">;
+    eventName: string | null;
+    detail: string | null;
+    at: number;
+  },
+): Promise<void> {
+  await db
+    .updateTable("inbox")
+    .set({
+      status: outcome.status,
+      event_name: outcome.eventName,
+      detail: outcome.detail,
+      processed_at: outcome.at,
+      attempts: (eb) => eb("attempts", "+", 1),
+    })
+    .where("id", "=", id)
+    .execute();
+}
+
+/** Count a failed processing attempt; the delivery stays pending so it is tried again. */
+export async function recordDeliveryAttempt(
+  db: Kysely<DatabaseSchema>,
+  id: number,
+  error: string,
+): Promise<number> {
+  const row = await db
+    .updateTable("inbox")
+    .set({ attempts: (eb) => eb("attempts", "+", 1), detail: error })
+    .where("id", "=", id)
+    .returning("attempts")
+    .executeTakeFirst();
+  return row?.attempts ?? 0;
+}
+
+/** The newest delivery per source, for /status and /readyz. */
+export async function latestDeliveryTimes(db: Kysely<DatabaseSchema>): Promise<Record<string, number>> {
+  const rows = await db
+    .selectFrom("inbox")
+    .select(["source", (eb) => eb.fn.max("received_at").as("latest")])
+    .groupBy("source")
+    .execute();
+  return Object.fromEntries(rows.map((row) => [row.source, Number(row.latest)]));
+}

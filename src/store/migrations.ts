@@ -1,0 +1,86 @@
+/**
+ * Schema migrations, inline so that the built package needs no migration folder. Each runs on SQLite and
+ * Postgres alike: ids come from `idColumn`, times are bigint milliseconds.
+ */
+import { Migrator } from "kysely";
+import type { CreateTableBuilder, Kysely, Migration, MigrationProvider } from "kysely";
+import type { Dialect } from "./database.js";
+
+/** An auto-incrementing primary key: `integer primary key autoincrement` on SQLite, `serial` on Postgres. */
+function idColumn<T extends string>(dialect: Dialect, table: CreateTableBuilder<T, never>) {
+  return dialect === "postgres"
+    ? table.addColumn("id", "serial", (c) => c.primaryKey())
+    : table.addColumn("id", "integer", (c) => c.primaryKey().autoIncrement());
+}
+
+function buildMigrations(dialect: Dialect): Record<string, Migration> {
+  return {
+    "0001_pipeline": {
+      async up(db: Kysely<unknown>) {
+        await idColumn(dialect, db.schema.createTable("inbox"))
+          .addColumn("source", "text", (c) => c.notNull())
+          .addColumn("delivery_id", "text", (c) => c.notNull())
+          .addColumn("event", "text", (c) => c.notNull())
+          .addColumn("body", "text", (c) => c.notNull())
+          .addColumn("received_at", "bigint", (c) => c.notNull())
+          .addColumn("status", "text", (c) => c.notNull())
+          .addColumn("attempts", "integer", (c) => c.notNull().defaultTo(0))
+          .addColumn("event_name", "text")
+          .addColumn("detail", "text")
+          .addColumn("processed_at", "bigint")
+          .addUniqueConstraint("inbox_source_delivery_unique", ["source", "delivery_id"])
+          .execute();
+        await db.schema.createIndex("inbox_status").on("inbox").columns(["status", "id"]).execute();
+
+        await idColumn(dialect, db.schema.createTable("outbox"))
+          .addColumn("inbox_id", "integer")
+          .addColumn("channel_id", "text", (c) => c.notNull())
+          .addColumn("route", "text", (c) => c.notNull())
+          .addColumn("item_key", "text")
+          .addColumn("operation", "text", (c) => c.notNull())
+          .addColumn("payload", "text", (c) => c.notNull())
+          .addColumn("nonce", "text", (c) => c.notNull())
+          .addColumn("status", "text", (c) => c.notNull())
+          .addColumn("attempts", "integer", (c) => c.notNull().defaultTo(0))
+          .addColumn("next_attempt_at", "bigint", (c) => c.notNull())
+          .addColumn("last_error", "text")
+          .addColumn("message_id", "text")
+          .addColumn("thread_id", "text")
+          .addColumn("reply_id", "text")
+          .addColumn("created_at", "bigint", (c) => c.notNull())
+          .addColumn("origin_at", "bigint", (c) => c.notNull())
+          .addColumn("sent_at", "bigint")
+          .execute();
+        await db.schema.createIndex("outbox_status").on("outbox").columns(["status", "id"]).execute();
+
+        await db.schema
+          .createTable("tracked_items")
+          .addColumn("item_key", "text", (c) => c.primaryKey())
+          .addColumn("snapshot", "text", (c) => c.notNull())
+          .addColumn("updated_at", "bigint", (c) => c.notNull())
+          .execute();
+
+        await db.schema
+          .createTable("item_threads")
+          .addColumn("item_key", "text", (c) => c.notNull())
+          .addColumn("channel_id", "text", (c) => c.notNull())
+          .addColumn("message_id", "text", (c) => c.notNull())
+          .addColumn("thread_id", "text")
+          .addColumn("created_at", "bigint", (c) => c.notNull())
+          .addPrimaryKeyConstraint("item_threads_pk", ["item_key", "channel_id"])
+          .execute();
+      },
+    },
+  };
+}
+
+export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
+  const provider: MigrationProvider = { getMigrations: async () => buildMigrations(dialect) };
+  const migrator = new Migrator({ db, provider });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results?.find((result) => result.status === "Error")?.migrationName ?? "unknown";
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new Error(`Database migration ${failed} failed: ${reason}`);
+  }
+}
