@@ -54,17 +54,17 @@ export interface GitHubDelivery {
 }
 
 /** What every GitHub event shares, built once per delivery from `repository`, `sender` and a timestamp. */
-type EventBase = Pick<
+type SharedFacets = Pick<
   GitHubEvent,
   "source" | "name" | "deliveryId" | "occurredAt" | "actor" | "repo" | "labels"
 >;
 
 type ReviewState = "approved" | "changes_requested" | "commented";
-const REVIEW_STATES: readonly string[] = [
+const REVIEW_STATES: ReadonlySet<string> = new Set<ReviewState>([
   "approved",
   "changes_requested",
   "commented",
-] satisfies ReviewState[];
+]);
 
 const BRANCH_REF_PREFIX = "refs/heads/";
 const TAG_REF_PREFIX = "refs/tags/";
@@ -131,13 +131,9 @@ function parseThen<T>(
 // --- push ----------------------------------------------------------------------------------------------
 
 function pushEvent(payload: GitHubPushPayload, input: GitHubDelivery): NormalizeResult {
-  const refType = payload.ref.startsWith(TAG_REF_PREFIX)
-    ? "tag"
-    : payload.ref.startsWith(BRANCH_REF_PREFIX)
-      ? "branch"
-      : undefined;
-  if (!refType) return ignored(`push to ${payload.ref} (neither a branch nor a tag) is not reported`);
-  const ref = payload.ref.slice((refType === "tag" ? TAG_REF_PREFIX : BRANCH_REF_PREFIX).length);
+  const parsedRef = parseRef(payload.ref);
+  if (!parsedRef) return ignored(`push to ${payload.ref} (neither a branch nor a tag) is not reported`);
+  const { refType, name: ref } = parsedRef;
   const event: GitHubEvent = {
     ...eventBase(input, payload, "push", [payload.head_commit?.timestamp]),
     kind: "github.push",
@@ -159,6 +155,14 @@ function pushEvent(payload: GitHubPushPayload, input: GitHubDelivery): Normalize
     ...(refType === "branch" ? { branch: ref } : {}),
   };
   return { outcome: "event", event };
+}
+
+/** `refs/heads/main` is branch main, `refs/tags/v1` tag v1; other refs (notes, PR heads) are neither. */
+function parseRef(ref: string): { refType: "branch" | "tag"; name: string } | undefined {
+  if (ref.startsWith(BRANCH_REF_PREFIX))
+    return { refType: "branch", name: ref.slice(BRANCH_REF_PREFIX.length) };
+  if (ref.startsWith(TAG_REF_PREFIX)) return { refType: "tag", name: ref.slice(TAG_REF_PREFIX.length) };
+  return undefined;
 }
 
 // --- pull_request and pull_request_review --------------------------------------------------------------
@@ -209,7 +213,7 @@ function pullRequestReviewEvent(
 }
 
 function isReviewState(state: string): state is ReviewState {
-  return REVIEW_STATES.includes(state);
+  return REVIEW_STATES.has(state);
 }
 
 function pullRequestInfo(pr: GitHubPullRequest): PullRequestInfo {
@@ -458,7 +462,7 @@ function eventBase(
   payload: { repository: { full_name: string }; sender: GitHubUser },
   name: string,
   timestamps: Array<string | null | undefined>,
-): EventBase {
+): SharedFacets {
   return {
     source: "github",
     name,
