@@ -6,8 +6,9 @@
  * the layout and enforces Discord's limits; excerpts here are cut short on purpose so a notification stays a
  * notification, not a copy of the PR.
  */
+import { oneLine, truncate } from "../../events/text.js";
 import type { GitHubEvent } from "../../events/domain-event.js";
-import { COLORS, oneLine, truncate, type EmbedField, type EventSummary } from "./message.js";
+import { COLORS, type EmbedField, type EventSummary } from "./message.js";
 
 type EventOfKind<K extends GitHubEvent["kind"]> = Extract<GitHubEvent, { kind: K }>;
 

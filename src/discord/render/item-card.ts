@@ -2,9 +2,10 @@
  * The card at the top of an item's thread: what the PR or issue is and where it stands now. It is edited in
  * place as events arrive, so it always shows the latest state while the thread keeps the history.
  */
+import { oneLine, truncate } from "../../events/text.js";
 import type { ItemSnapshot } from "../../events/domain-event.js";
 import type { DiscordMessage, EmbedField } from "./message.js";
-import { COLORS, NO_MENTIONS, fitMessage, oneLine, truncate } from "./message.js";
+import { COLORS, NO_MENTIONS, fitMessage } from "./message.js";
 
 const STATUS_LABELS: Record<string, string> = {
   open: "🟢 Open",

@@ -4,8 +4,9 @@
  * Every summary has a one-line `line` that stands on its own (compact style and the console sink show
  * nothing else), so it always names the thing, what happened to it, and who did it.
  */
+import { oneLine, truncate } from "../../events/text.js";
 import type { FieldChange, LinearEvent } from "../../events/domain-event.js";
-import { COLORS, oneLine, truncate, type EmbedField, type EventSummary } from "./message.js";
+import { COLORS, type EmbedField, type EventSummary } from "./message.js";
 
 type IssueEvent = Extract<LinearEvent, { kind: "linear.issue" }>;
 type CommentEvent = Extract<LinearEvent, { kind: "linear.comment" }>;

@@ -6,6 +6,7 @@
  * `allowed_mentions` that parse nothing, so user text (titles, bodies, branch names) can never ping.
  */
 import type { Actor } from "../../events/domain-event.js";
+import { oneLine, truncate } from "../../events/text.js";
 
 /** Discord's documented limits (https://discord.com/developers/docs/resources/message#embed-object-embed-limits). */
 export const LIMITS = {
@@ -105,25 +106,6 @@ export function toMessage(summary: EventSummary, style: MessageStyle): DiscordMe
   if (summary.description) embed.description = summary.description;
   if (summary.fields?.length) embed.fields = summary.fields;
   return fitMessage({ embeds: [embed], allowed_mentions: NO_MENTIONS });
-}
-
-/** Cut `text` to at most `max` characters, ending with an ellipsis when cut. Never splits a surrogate pair. */
-export function truncate(text: string, max: number): string {
-  if (text.length <= max) return text;
-  let cut = text.slice(0, Math.max(0, max - 1));
-  const last = cut.charCodeAt(cut.length - 1);
-  if (last >= 0xd800 && last <= 0xdbff) cut = cut.slice(0, -1);
-  return `${cut}…`;
-}
-
-/** Collapse newlines and runs of whitespace: compact lines and titles are one line. */
-export function oneLine(text: string): string {
-  return text.replace(/\s+/g, " ").trim();
-}
-
-/** First line of a commit message or body. */
-export function firstLine(text: string): string {
-  return (text.split(/\r?\n/, 1)[0] ?? "").trim();
 }
 
 /**

@@ -2,7 +2,8 @@
  * The sink used when no Discord credentials are configured: `npm start` still shows what would be posted,
  * one readable line per message on stdout, so a first run proves the webhooks arrive and route.
  */
-import { firstLine, oneLine, type DiscordMessage } from "../../discord/render/message.js";
+import { firstLine, oneLine } from "../../events/text.js";
+import type { DiscordMessage } from "../../discord/render/message.js";
 import { PermanentDeliveryError } from "./delivery-errors.js";
 import type { Sink } from "./sink.js";
 

@@ -17,8 +17,9 @@
  *   its token, so every later request fails locally (see classifyDeliveryError).
  * - RESTEvents.Response fires once per HTTP answer, 429s and 5xx included, before any of the above.
  */
+import { oneLine, truncate } from "../../events/text.js";
 import { REST, RESTEvents } from "@discordjs/rest";
-import { oneLine, truncate, type DiscordMessage } from "../../discord/render/message.js";
+import type { DiscordMessage } from "../../discord/render/message.js";
 import { classifyDeliveryError, DISCORD_CODES, PermanentDeliveryError } from "./delivery-errors.js";
 import { toEditBody, toPostedMessage, type Sink } from "./sink.js";
 

@@ -5,6 +5,8 @@
  * events and actions nobody routes, payloads that do not match their schema) come back as `ignored` with a
  * reason an operator can read in the delivery log.
  */
+import { describePayloadIssues } from "../payload-issues.js";
+import { firstLine } from "../../events/text.js";
 import type { z } from "zod";
 import type {
   Actor,
@@ -15,7 +17,6 @@ import type {
   NormalizeResult,
   PullRequestInfo,
 } from "../../events/domain-event.js";
-import { firstLine } from "../../discord/render/message.js";
 import {
   GitHubDeploymentPayloadSchema,
   GitHubDeploymentStatusPayloadSchema,
@@ -125,7 +126,7 @@ function parseThen<T>(
   const action = actionOf(input.payload);
   const actionRejected = parsed.error.issues.some((issue) => issue.path.join(".") === "action");
   if (actionRejected && action !== undefined) return ignored(`${input.event}.${action} is not reported`);
-  return ignored(`${input.event} payload did not match: ${describeIssues(parsed.error)}`);
+  return ignored(`${input.event} payload did not match: ${describePayloadIssues(parsed.error)}`);
 }
 
 // --- push ----------------------------------------------------------------------------------------------
@@ -135,7 +136,7 @@ function pushEvent(payload: GitHubPushPayload, input: GitHubDelivery): Normalize
   if (!parsedRef) return ignored(`push to ${payload.ref} (neither a branch nor a tag) is not reported`);
   const { refType, name: ref } = parsedRef;
   const event: GitHubEvent = {
-    ...eventBase(input, payload, "push", [payload.head_commit?.timestamp]),
+    ...sharedFacets(input, payload, "push", [payload.head_commit?.timestamp]),
     kind: "github.push",
     refType,
     ref,
@@ -174,7 +175,7 @@ function pullRequestEvent(payload: GitHubPullRequestPayload, input: GitHubDelive
   const labels = labelsAfter(action, labelNames(payload.pull_request.labels), label);
   const requestedReviewer = payload.requested_reviewer?.login ?? payload.requested_team?.slug;
   const event: GitHubEvent = {
-    ...eventBase(input, payload, `pull_request.${action}`, [payload.pull_request.updated_at]),
+    ...sharedFacets(input, payload, `pull_request.${action}`, [payload.pull_request.updated_at]),
     kind: "github.pull_request",
     action,
     pullRequest,
@@ -199,7 +200,7 @@ function pullRequestReviewEvent(
   const labels = labelNames(payload.pull_request.labels);
   const timestamps = [payload.review.submitted_at, payload.pull_request.updated_at];
   const event: GitHubEvent = {
-    ...eventBase(input, payload, "pull_request_review.submitted", timestamps),
+    ...sharedFacets(input, payload, "pull_request_review.submitted", timestamps),
     kind: "github.pull_request_review",
     action: "submitted",
     review: { state, body: payload.review.body ?? "", url: payload.review.html_url },
@@ -271,7 +272,7 @@ function issuesEvent(payload: GitHubIssuesPayload, input: GitHubDelivery): Norma
   const label = payload.label?.name;
   const labels = labelsAfter(action, labelNames(payload.issue.labels), label);
   const event: GitHubEvent = {
-    ...eventBase(input, payload, `issues.${action}`, [payload.issue.updated_at]),
+    ...sharedFacets(input, payload, `issues.${action}`, [payload.issue.updated_at]),
     kind: "github.issue",
     action,
     issue,
@@ -287,7 +288,7 @@ function issueCommentEvent(payload: GitHubIssueCommentPayload, input: GitHubDeli
   const issue = issueInfo(payload.issue);
   const labels = labelNames(payload.issue.labels);
   const event: GitHubEvent = {
-    ...eventBase(input, payload, "issue_comment.created", [payload.comment.created_at]),
+    ...sharedFacets(input, payload, "issue_comment.created", [payload.comment.created_at]),
     kind: "github.issue_comment",
     action: "created",
     issue,
@@ -344,7 +345,7 @@ function draftFacet(issue: GitHubIssue): { draft?: boolean } {
 function releaseEvent(payload: GitHubReleasePayload, input: GitHubDelivery): NormalizeResult {
   const { release } = payload;
   const event: GitHubEvent = {
-    ...eventBase(input, payload, `release.${payload.action}`, [release.published_at, release.created_at]),
+    ...sharedFacets(input, payload, `release.${payload.action}`, [release.published_at, release.created_at]),
     kind: "github.release",
     action: payload.action,
     release: {
@@ -364,7 +365,7 @@ function workflowRunEvent(payload: GitHubWorkflowRunPayload, input: GitHubDelive
   // GitHub documents `conclusion` as set once a run completes; a completed run without one says nothing.
   if (run.conclusion === null) return ignored("workflow_run.completed without a conclusion is not reported");
   const event: GitHubEvent = {
-    ...eventBase(input, payload, "workflow_run.completed", [run.updated_at]),
+    ...sharedFacets(input, payload, "workflow_run.completed", [run.updated_at]),
     kind: "github.workflow_run",
     action: "completed",
     run: {
@@ -385,7 +386,7 @@ function workflowRunEvent(payload: GitHubWorkflowRunPayload, input: GitHubDelive
 
 function deploymentEvent(payload: GitHubDeploymentPayload, input: GitHubDelivery): NormalizeResult {
   const event: GitHubEvent = {
-    ...eventBase(input, payload, "deployment.created", [payload.deployment.created_at]),
+    ...sharedFacets(input, payload, "deployment.created", [payload.deployment.created_at]),
     kind: "github.deployment",
     action: "created",
     deployment: deploymentInfo(payload.deployment, payload.repository.html_url),
@@ -401,7 +402,7 @@ function deploymentStatusEvent(
 ): NormalizeResult {
   const status = payload.deployment_status;
   const event: GitHubEvent = {
-    ...eventBase(input, payload, "deployment_status.created", [status.created_at]),
+    ...sharedFacets(input, payload, "deployment_status.created", [status.created_at]),
     kind: "github.deployment_status",
     action: "created",
     deployment: deploymentInfo(payload.deployment, payload.repository.html_url),
@@ -444,7 +445,7 @@ function refEvent(payload: GitHubRefPayload, input: GitHubDelivery): NormalizeRe
   }
   const event: GitHubEvent = {
     // create and delete carry no timestamp at all: the receipt time is the best we have.
-    ...eventBase(input, payload, input.event, []),
+    ...sharedFacets(input, payload, input.event, []),
     kind: "github.ref",
     action: input.event === "create" ? "created" : "deleted",
     refType,
@@ -457,7 +458,7 @@ function refEvent(payload: GitHubRefPayload, input: GitHubDelivery): NormalizeRe
 
 // --- shared facets -------------------------------------------------------------------------------------
 
-function eventBase(
+function sharedFacets(
   input: GitHubDelivery,
   payload: { repository: { full_name: string }; sender: GitHubUser },
   name: string,
@@ -535,15 +536,4 @@ function describeInvalidType(issue: z.core.$ZodRawIssue): string | undefined {
   const got =
     input === undefined ? "nothing" : input === null ? "null" : Array.isArray(input) ? "array" : typeof input;
   return `expected ${issue.expected}, got ${got}`;
-}
-
-const MAX_ISSUES_IN_REASON = 3;
-
-/** `pull_request.number: expected number, got string; ...`: the paths an operator needs to find the fault. */
-function describeIssues(error: z.ZodError): string {
-  const shown = error.issues
-    .slice(0, MAX_ISSUES_IN_REASON)
-    .map((issue) => `${issue.path.join(".") || "payload"}: ${issue.message}`);
-  const more = error.issues.length - shown.length;
-  return `${shown.join("; ")}${more > 0 ? ` (and ${more} more)` : ""}`;
 }

@@ -5,6 +5,7 @@
  * (unknown models, other actions, updates that only moved sort orders) come back as `ignored` with a reason
  * an operator can read in the delivery log.
  */
+import { describePayloadIssues } from "../payload-issues.js";
 import type { z } from "zod";
 import type {
   Actor,
@@ -65,7 +66,7 @@ export function normalizeLinear(input: LinearDelivery): NormalizeResult {
 function normalizeDelivery(input: LinearDelivery): NormalizeResult {
   const envelope = LinearEnvelopeSchema.safeParse(input.payload);
   if (!envelope.success) {
-    return ignored(`Linear payload is not a webhook delivery: ${describeIssues(envelope.error)}`);
+    return ignored(`Linear payload is not a webhook delivery: ${describePayloadIssues(envelope.error)}`);
   }
   const payload = envelope.data;
   const name = `${payload.type}.${payload.action}`;
@@ -107,7 +108,9 @@ function withData<T>(
 ): NormalizeResult {
   const data = schema.safeParse(payload.data);
   if (!data.success) {
-    return ignored(`${name} payload does not have the expected shape: ${describeIssues(data.error, "data")}`);
+    return ignored(
+      `${name} payload does not have the expected shape: ${describePayloadIssues(data.error, "data")}`,
+    );
   }
   return toResult(data.data);
 }
@@ -442,16 +445,6 @@ function userActor(user: { name: string; url?: string | null; avatarUrl?: string
 
 function capitalize(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
-}
-
-function describeIssues(error: z.ZodError, prefix?: string): string {
-  return error.issues
-    .slice(0, 3)
-    .map((issue) => {
-      const path = [prefix, ...issue.path.map(String)].filter(Boolean).join(".");
-      return path ? `${path}: ${issue.message}` : issue.message;
-    })
-    .join("; ");
 }
 
 function ignored(reason: string): NormalizeResult {
