@@ -3,7 +3,11 @@ import { loadGitHubFixture } from "../../src/sources/github/fixtures.js";
 import { signGitHubDelivery } from "../../src/sources/signed-delivery.js";
 import { startFakeDiscord } from "../fakes/discord-server.js";
 import type { FakeDiscord } from "../fakes/discord-server.js";
-import { TEST_DISCORD_TOKEN, TEST_GITHUB_SECRET, startTestSwitchboard } from "../support/switchboard-harness.js";
+import {
+  TEST_DISCORD_TOKEN,
+  TEST_GITHUB_SECRET,
+  startTestSwitchboard,
+} from "../support/switchboard-harness.js";
 import type { TestSwitchboard } from "../support/switchboard-harness.js";
 
 const CHANNEL = "111111111111111111";
@@ -18,7 +22,11 @@ afterEach(async () => {
 async function start(config = "") {
   discord = await startFakeDiscord({ token: TEST_DISCORD_TOKEN });
   switchboard = await startTestSwitchboard({
-    env: { DISCORD_TOKEN: TEST_DISCORD_TOKEN, DISCORD_API_URL: discord.url, DISCORD_DEFAULT_CHANNEL_ID: CHANNEL },
+    env: {
+      DISCORD_TOKEN: TEST_DISCORD_TOKEN,
+      DISCORD_API_URL: discord.url,
+      DISCORD_DEFAULT_CHANNEL_ID: CHANNEL,
+    },
     config,
   });
 }
