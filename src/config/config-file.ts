@@ -7,7 +7,9 @@ import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { ConfigError, describeZodIssues } from "./config-error.js";
 
-const channelId = z.string().regex(/^\d{17,20}$/, "a Discord channel id (17 to 20 digits, quoted in YAML)");
+// YAML reads an unquoted id as a number (and rounds it), so the type error carries the same hint.
+const CHANNEL_ID_EXPECTED = "a Discord channel id (17 to 20 digits, quoted in YAML)";
+const channelId = z.string({ error: CHANNEL_ID_EXPECTED }).regex(/^\d{17,20}$/, CHANNEL_ID_EXPECTED);
 const globs = z.array(z.string().min(1)).optional();
 
 const routeSchema = z.strictObject({
@@ -17,6 +19,8 @@ const routeSchema = z.strictObject({
     .strictObject({
       repos: globs,
       teams: globs,
+      /** Linear project names. */
+      projects: globs,
       events: globs,
       branches: globs,
       labels: z
@@ -41,9 +45,39 @@ const routeSchema = z.strictObject({
   threads: z.enum(["per-item", "none"]).default("per-item"),
 });
 
+const roleIds = z.array(
+  z.string().regex(/^\d{17,20}$/, "a Discord role id (17 to 20 digits, quoted in YAML)"),
+);
+
+/** Capability -> Discord role ids. Capability names are checked in discord/access.ts's list. */
+const discordSchema = z.strictObject({
+  roles: z
+    .strictObject({
+      "manage-subscriptions": roleIds.optional(),
+      "create-issues": roleIds.optional(),
+      release: roleIds.optional(),
+      deploy: roleIds.optional(),
+      "deploy-production": roleIds.optional(),
+      approve: roleIds.optional(),
+      admin: roleIds.optional(),
+    })
+    .default({}),
+  feedback: z
+    .strictObject({
+      /** Reacting with this emoji on a message files it as a Linear issue. */
+      reaction: z.string().min(1).default("📌"),
+      /** Linear team key for captures in channels not listed in `channels`. */
+      team: z.string().optional(),
+      /** Channel id -> Linear team key. */
+      channels: z.record(z.string().regex(/^\d{17,20}$/, "a Discord channel id"), z.string()).default({}),
+    })
+    .default({ reaction: "📌", channels: {} }),
+});
+
 const configFileSchema = z
   .strictObject({
     routes: z.array(routeSchema).default([]),
+    discord: discordSchema.default({ roles: {}, feedback: { reaction: "📌", channels: {} } }),
   })
   .superRefine((config, ctx) => {
     const seen = new Set<string>();
@@ -60,6 +94,8 @@ const configFileSchema = z
   });
 
 export type RouteConfig = z.infer<typeof routeSchema>;
+export type RouteMatch = RouteConfig["match"];
+export type DiscordConfig = z.infer<typeof discordSchema>;
 export type ConfigFile = z.infer<typeof configFileSchema>;
 
 export const DEFAULT_CONFIG_FILE = "./switchboard.yaml";

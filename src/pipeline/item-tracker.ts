@@ -17,12 +17,17 @@ export function mergeItemSnapshot(
     next.status === "open" &&
     REVIEW_STATUSES.has(previous.status) &&
     !/\.(reopened|ready_for_review|synchronize)$/.test(eventName);
-  return {
+  // Only a snapshot without a status (a Linear comment) leaves labels and assignee unknown. Every other one
+  // lists them in full, so an empty list or a missing assignee means they were removed.
+  const complete = next.status !== "";
+  const merged: ItemSnapshot = {
     ...previous,
     ...definedFields(next),
     status: keepReview ? previous.status : next.status || previous.status,
-    labels: next.labels.length > 0 || /labeled$/.test(eventName) ? next.labels : previous.labels,
+    labels: complete ? next.labels : previous.labels,
   };
+  if (complete && next.assignee === undefined) delete merged.assignee;
+  return merged;
 }
 
 function definedFields(item: ItemSnapshot): Partial<ItemSnapshot> {

@@ -53,6 +53,8 @@ export function ruleMatches(rule: RouteConfig, event: DomainEvent): boolean {
   const match = rule.match;
   if (match.repos?.length && !(event.repo && matchesAnyGlob(event.repo, match.repos))) return false;
   if (match.teams?.length && !(event.team && matchesAnyGlob(event.team, match.teams))) return false;
+  if (match.projects?.length && !(event.project && matchesAnyGlob(event.project, match.projects)))
+    return false;
   if (match.events?.length && !matchesEventName(event.name, match.events)) return false;
   // Events without a branch (issues, releases) are not filtered out by a branch list.
   if (match.branches?.length && event.branch !== undefined && !matchesAnyGlob(event.branch, match.branches)) {
@@ -64,12 +66,17 @@ export function ruleMatches(rule: RouteConfig, event: DomainEvent): boolean {
   return true;
 }
 
-/** `pull_request` alone means every pull_request action; otherwise the glob sees `event.action`. */
+/**
+ * `pull_request` alone means every pull_request action; otherwise the glob sees `event.action`. Events with
+ * no action (push, create, delete) are named bare, and `push.*` must still mean every push.
+ */
 function matchesEventName(name: string, globs: readonly string[]): boolean {
   const base = name.split(".", 1)[0] ?? name;
-  return globs.some((glob) =>
-    glob.includes(".") ? matchesAnyGlob(name, [glob]) : matchesAnyGlob(base, [glob]),
-  );
+  return globs.some((glob) => {
+    if (!glob.includes(".")) return matchesAnyGlob(base, [glob]);
+    if (!name.includes(".") && glob.endsWith(".*")) return matchesAnyGlob(name, [glob.slice(0, -2)]);
+    return matchesAnyGlob(name, [glob]);
+  });
 }
 
 function labelsMatch(

@@ -71,6 +71,47 @@ function buildMigrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    "0002_bot": {
+      async up(db: Kysely<unknown>) {
+        await idColumn(dialect, db.schema.createTable("audit_log"))
+          .addColumn("at", "bigint", (c) => c.notNull())
+          .addColumn("user_id", "text", (c) => c.notNull())
+          .addColumn("user_name", "text", (c) => c.notNull())
+          .addColumn("action", "text", (c) => c.notNull())
+          .addColumn("options", "text", (c) => c.notNull())
+          .addColumn("capability", "text")
+          .addColumn("outcome", "text", (c) => c.notNull())
+          .addColumn("detail", "text")
+          .addColumn("guild_id", "text")
+          .addColumn("channel_id", "text")
+          .execute();
+        await db.schema.createIndex("audit_log_at").on("audit_log").column("at").execute();
+
+        await idColumn(dialect, db.schema.createTable("subscriptions"))
+          .addColumn("guild_id", "text")
+          .addColumn("channel_id", "text", (c) => c.notNull())
+          .addColumn("source", "text", (c) => c.notNull())
+          .addColumn("rule", "text", (c) => c.notNull())
+          .addColumn("created_by", "text", (c) => c.notNull())
+          .addColumn("created_at", "bigint", (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createIndex("subscriptions_channel")
+          .on("subscriptions")
+          .column("channel_id")
+          .execute();
+
+        await db.schema
+          .createTable("identity_links")
+          .addColumn("discord_user_id", "text", (c) => c.primaryKey())
+          .addColumn("github_login", "text")
+          .addColumn("linear_email", "text")
+          .addColumn("linear_user_id", "text")
+          .addColumn("linear_name", "text")
+          .addColumn("updated_at", "bigint", (c) => c.notNull())
+          .execute();
+      },
+    },
   };
 }
 

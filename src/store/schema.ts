@@ -68,9 +68,52 @@ export interface ItemThreadTable {
   created_at: number;
 }
 
+/** Every privileged command and every denial: who, what, with which options, and how it ended. */
+export interface AuditLogTable {
+  id: Generated<number>;
+  at: number;
+  user_id: string;
+  user_name: string;
+  /** `subscribe github`, `deploy production`, `release confirm`... */
+  action: string;
+  /** JSON of the options given. */
+  options: string;
+  capability: string | null;
+  /** ok | denied | refused (a UserError) | error */
+  outcome: "ok" | "denied" | "refused" | "error";
+  detail: string | null;
+  guild_id: string | null;
+  channel_id: string | null;
+}
+
+/** A rule made in chat with /subscribe; matched beside the config file's routes. */
+export interface SubscriptionTable {
+  id: Generated<number>;
+  guild_id: string | null;
+  channel_id: string;
+  source: "github" | "linear";
+  /** JSON: `{ match, style, threads }` in the config file's route shape. */
+  rule: string;
+  created_by: string;
+  created_at: number;
+}
+
+/** A Discord user's GitHub login and Linear identity, from /link. */
+export interface IdentityLinkTable {
+  discord_user_id: string;
+  github_login: string | null;
+  linear_email: string | null;
+  linear_user_id: string | null;
+  linear_name: string | null;
+  updated_at: number;
+}
+
 export interface DatabaseSchema {
   inbox: InboxTable;
   outbox: OutboxTable;
   tracked_items: TrackedItemTable;
   item_threads: ItemThreadTable;
+  audit_log: AuditLogTable;
+  subscriptions: SubscriptionTable;
+  identity_links: IdentityLinkTable;
 }

@@ -1,0 +1,442 @@
+/**
+ * `npm run bench`: Switchboard's webhook path under load, beside a bare @octokit/webhooks receiver, in one run.
+ *
+ * Both servers run as child processes on loopback and answer the same signed pull_request.opened deliveries,
+ * each with its own X-GitHub-Delivery. Switchboard runs as shipped (`node dist/cli.js start`): SQLite in a
+ * file on disk with synchronous=FULL, signature checks, inbox and outbox workers, posting to a fake Discord
+ * that lives in this process. Phases:
+ *   1. max throughput, both servers: answered deliveries per second, p50/p99 acknowledgement, ratio;
+ *   2. Switchboard at a fixed 500 deliveries per second: p50/p99 acknowledgement;
+ *   3. Switchboard at a steady 100 per second: receipt to the fake Discord's receipt of the message;
+ *   4. Switchboard's resident memory (current and peak) after at least 10,000 deliveries.
+ * Targets are printed PASS/FAIL with their figures; the exit code is 0 unless something crashed, because a
+ * noisy 2-core machine moves these numbers from run to run.
+ */
+import { spawnSync } from "node:child_process";
+import {
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  realpathSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
+import { cpus, tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { startFakeDiscord } from "../tests/fakes/discord-server.js";
+import { runLoad } from "./autocannon-load.js";
+import type { LoadResult } from "./autocannon-load.js";
+import { findFreePort, startChildServer } from "./child-server.js";
+import type { ChildServer } from "./child-server.js";
+import { recordDiscordReceipts } from "./discord-receipts.js";
+import { summarizeLatencies } from "./latency-stats.js";
+import type { LatencySummary } from "./latency-stats.js";
+import { E2E_MARKER, markedDeliveries, signedDeliveryStream } from "./signed-github-deliveries.js";
+import { sendAtSteadyRate } from "./steady-rate-sender.js";
+
+const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
+const SECRET = "bench-github-webhook-secret-7f3a9c";
+const DISCORD_TOKEN = "bench-discord-token.AAAA.bbbbbbbbbbbbbb";
+const CHANNEL = "100000000000000100";
+
+const WARMUP_SECONDS = 2;
+const MAX_SECONDS = 10;
+const MAX_CONNECTIONS = 20;
+const FIXED_RATE = 500;
+const FIXED_SECONDS = 10;
+const FIXED_CONNECTIONS = 10;
+const E2E_RATE = 100;
+const E2E_SECONDS = 15;
+const MEMORY_AFTER_DELIVERIES = 10_000;
+/** How long the pipeline may take to post the backlog the load phases left, before phase 3 starts anyway. */
+const DRAIN_TIMEOUT_MS = 45_000;
+
+const TARGETS = {
+  throughputRatio: 0.5,
+  fixedRateP99Ms: 25,
+  endToEndP99Ms: 100,
+  rssMb: 150,
+};
+
+interface Row {
+  phase: string;
+  server: string;
+  deliveries: string;
+  rate: string;
+  p50: string;
+  p99: string;
+  note: string;
+}
+
+async function main(): Promise<number> {
+  ensureBuilt();
+  const directory = mkdtempSync(join(tmpdir(), "switchboard-bench-"));
+  const databasePath = join(directory, "bench.db");
+  const configPath = join(directory, "switchboard.yaml");
+  // One channel, no threads: every delivery becomes exactly one message, so posted == accepted when drained.
+  writeFileSync(
+    configPath,
+    `routes:\n  - name: bench\n    source: github\n    channel: "${CHANNEL}"\n    threads: none\n`,
+  );
+  const discord = await startFakeDiscord({ token: DISCORD_TOKEN });
+  const receipts = recordDiscordReceipts(discord, E2E_MARKER);
+  const runId = `bench-${Date.now().toString(36)}`;
+  const children: ChildServer[] = [];
+  const rows: Row[] = [];
+  let crashed = false;
+
+  try {
+    const basePort = await findFreePort();
+    const baseline = await startChildServer({
+      name: "octokit baseline",
+      args: ["--import", "tsx", join(ROOT, "bench", "octokit-baseline-server.ts")],
+      cwd: ROOT,
+      env: { PATH: process.env.PATH, GITHUB_WEBHOOK_SECRET: SECRET, BASELINE_PORT: String(basePort) },
+      port: basePort,
+    });
+    children.push(baseline);
+    const switchboardPort = await findFreePort();
+    const switchboard = await startChildServer({
+      name: "switchboard",
+      args: [join(ROOT, "dist", "cli.js"), "start"],
+      cwd: directory,
+      // A clean environment: nothing from the caller's shell (a DATABASE_URL, a real token) leaks in.
+      env: {
+        PATH: process.env.PATH,
+        PORT: String(switchboardPort),
+        HOST: "127.0.0.1",
+        DATABASE_URL: `sqlite:${databasePath}`,
+        CONFIG_FILE: configPath,
+        GITHUB_WEBHOOK_SECRET: SECRET,
+        DISCORD_TOKEN,
+        DISCORD_API_URL: discord.url,
+        LOG_LEVEL: "warn",
+      },
+      port: switchboardPort,
+    });
+    children.push(switchboard);
+
+    printHeader(databasePath);
+    const baseStream = await signedDeliveryStream(SECRET, `${runId}-baseline`);
+    const realStream = await signedDeliveryStream(SECRET, `${runId}-switchboard`);
+    let accepted = 0;
+    const countAccepted = (result: LoadResult) => {
+      accepted += result.statusCounts["202"] ?? 0;
+      return result;
+    };
+
+    progress(`warming up both servers (${WARMUP_SECONDS} s each)`);
+    await runLoad({
+      url: baseline.url,
+      stream: baseStream,
+      connections: MAX_CONNECTIONS,
+      durationSeconds: WARMUP_SECONDS,
+    });
+    countAccepted(
+      await runLoad({
+        url: switchboard.url,
+        stream: realStream,
+        connections: MAX_CONNECTIONS,
+        durationSeconds: WARMUP_SECONDS,
+      }),
+    );
+    await drain(receipts, () => accepted);
+
+    // Phase 1: the baseline first, so Switchboard's workers (still posting its backlog) cannot slow it.
+    progress(`phase 1: max throughput, ${MAX_CONNECTIONS} connections, ${MAX_SECONDS} s per server`);
+    const base = await runLoad({
+      url: baseline.url,
+      stream: baseStream,
+      connections: MAX_CONNECTIONS,
+      durationSeconds: MAX_SECONDS,
+    });
+    const real = countAccepted(
+      await runLoad({
+        url: switchboard.url,
+        stream: realStream,
+        connections: MAX_CONNECTIONS,
+        durationSeconds: MAX_SECONDS,
+      }),
+    );
+    const ratio = real.requestsPerSecond / base.requestsPerSecond;
+    const phase1 = `1 max throughput c=${MAX_CONNECTIONS}`;
+    rows.push(loadRow(phase1, "octokit baseline", base, ""));
+    rows.push(loadRow(phase1, "switchboard", real, `ratio ${ratio.toFixed(2)}`));
+
+    progress(`phase 2: fixed ${FIXED_RATE}/s, ${FIXED_CONNECTIONS} connections, ${FIXED_SECONDS} s`);
+    const fixed = countAccepted(
+      await runLoad({
+        url: switchboard.url,
+        stream: realStream,
+        connections: FIXED_CONNECTIONS,
+        durationSeconds: FIXED_SECONDS,
+        overallRate: FIXED_RATE,
+      }),
+    );
+    rows.push(loadRow(`2 fixed ${FIXED_RATE}/s c=${FIXED_CONNECTIONS}`, "switchboard", fixed, ""));
+
+    progress(
+      "draining the backlog the load phases left (the outbox posts one message per channel at a time)",
+    );
+    const backlog = await drain(receipts, () => accepted);
+    rows.push({
+      phase: "  backlog drain",
+      server: "switchboard",
+      deliveries: `${backlog.messages}`,
+      rate: backlog.seconds > 0 ? (backlog.messages / backlog.seconds).toFixed(0) : "-",
+      p50: "",
+      p99: "",
+      note: backlog.complete
+        ? `posted in ${backlog.seconds.toFixed(1)} s`
+        : `NOT drained after ${backlog.seconds.toFixed(0)} s: phase 3 includes queueing`,
+    });
+
+    progress(`phase 3: end to end at a steady ${E2E_RATE}/s for ${E2E_SECONDS} s`);
+    const e2eCount = E2E_RATE * E2E_SECONDS;
+    const marked = await markedDeliveries(SECRET, e2eCount, runId);
+    const sent = await sendAtSteadyRate({ url: switchboard.url, deliveries: marked, perSecond: E2E_RATE });
+    accepted += sent.filter((s) => s.status === 202).length;
+    await waitUntil(() => receipts.receivedAt.size >= e2eCount, 30_000);
+    const endToEnd: number[] = [];
+    const acks: number[] = [];
+    sent.forEach((delivery, n) => {
+      if (delivery.ackedAt !== undefined) acks.push(delivery.ackedAt - delivery.sentAt);
+      const received = receipts.receivedAt.get(n);
+      if (received !== undefined) endToEnd.push(received - delivery.sentAt);
+    });
+    const e2e = summarizeLatencies(endToEnd);
+    const e2eAck = summarizeLatencies(acks);
+    const lost = e2eCount - endToEnd.length;
+    rows.push(
+      latencyRow(
+        `3 end to end ${E2E_RATE}/s`,
+        "switchboard",
+        e2e,
+        e2eCount,
+        "send -> fake Discord receipt" + (lost ? `, ${lost} NOT posted` : ""),
+      ),
+      latencyRow(
+        "  (acknowledgement)",
+        "switchboard",
+        e2eAck,
+        sent.filter((s) => s.status === 202).length,
+        "send -> 202",
+      ),
+    );
+
+    const before = switchboard.memory();
+    let total = realStream.built() + e2eCount;
+    if (total < MEMORY_AFTER_DELIVERIES) {
+      progress(`phase 4: topping up to ${MEMORY_AFTER_DELIVERIES} deliveries`);
+      countAccepted(
+        await runLoad({
+          url: switchboard.url,
+          stream: realStream,
+          connections: MAX_CONNECTIONS,
+          amount: MEMORY_AFTER_DELIVERIES - total,
+        }),
+      );
+      total = realStream.built() + e2eCount;
+    }
+    const memory = switchboard.memory();
+    rows.push({
+      phase: `4 memory after ${total}`,
+      server: "switchboard",
+      deliveries: `${total}`,
+      rate: "",
+      p50: "",
+      p99: "",
+      note: `RSS ${memory.rssMb.toFixed(1)} MB, peak ${memory.peakRssMb.toFixed(1)} MB (before top-up ${before.rssMb.toFixed(1)} MB)`,
+    });
+
+    printTable(rows);
+    console.log("\ntargets");
+    verdict(
+      ratio >= TARGETS.throughputRatio,
+      `throughput >= ${TARGETS.throughputRatio} x baseline while persisting every delivery`,
+      `${ratio.toFixed(2)} x (${real.requestsPerSecond.toFixed(0)} vs ${base.requestsPerSecond.toFixed(0)} req/s)`,
+    );
+    verdict(
+      fixed.latency.p99 < TARGETS.fixedRateP99Ms && fixed.failed === 0,
+      `p99 acknowledgement < ${TARGETS.fixedRateP99Ms} ms at ${FIXED_RATE}/s`,
+      `${fixed.latency.p99.toFixed(1)} ms${fixed.failed ? `, ${fixed.failed} failed` : ""}`,
+    );
+    verdict(
+      e2e.p99 < TARGETS.endToEndP99Ms && lost === 0,
+      `p99 end to end < ${TARGETS.endToEndP99Ms} ms at ${E2E_RATE}/s`,
+      `${e2e.p99.toFixed(1)} ms${lost ? `, ${lost} of ${e2eCount} not posted` : ""}`,
+    );
+    verdict(
+      memory.rssMb < TARGETS.rssMb,
+      `RSS < ${TARGETS.rssMb} MB after ${MEMORY_AFTER_DELIVERIES} deliveries`,
+      `${memory.rssMb.toFixed(1)} MB now, ${memory.peakRssMb.toFixed(1)} MB peak, after ${total}`,
+    );
+    const failures = [base, real, fixed].reduce((sum, result) => sum + result.failed, 0);
+    if (failures > 0) console.log(`\nnote: ${failures} requests failed (non-2xx, errors or timeouts)`);
+  } catch (error) {
+    crashed = true;
+    console.error(error);
+  } finally {
+    for (const child of children) {
+      if (!child.alive()) {
+        crashed = true;
+        console.error(`${child.name} exited during the run:\n${child.stderr()}`);
+        continue;
+      }
+      const code = await child.stop();
+      if (code !== 0) {
+        crashed = true;
+        console.error(`${child.name} stopped with exit code ${code}:\n${child.stderr()}`);
+      }
+    }
+    await discord.close();
+    rmSync(directory, { recursive: true, force: true });
+  }
+  return crashed ? 1 : 0;
+}
+
+/** `npm run bench` measures the code in src/: build when dist/ is missing or older than any source file. */
+function ensureBuilt(): void {
+  const cli = join(ROOT, "dist", "cli.js");
+  if (existsSync(cli) && newestMtime(join(ROOT, "src")) <= newestMtime(join(ROOT, "dist"))) return;
+  progress("building dist/ (npm run build)");
+  const build = spawnSync("npm", ["run", "build", "--silent"], { cwd: ROOT, stdio: "inherit" });
+  if (build.status === 0) return;
+  if (!existsSync(cli)) throw new Error("npm run build failed and there is no dist/cli.js to benchmark.");
+  console.warn("warning: npm run build failed; benchmarking the existing dist/, which may be stale.");
+}
+
+function newestMtime(directory: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(directory, { withFileTypes: true, recursive: true })) {
+    if (!entry.isFile() || !/\.(ts|js)$/.test(entry.name)) continue;
+    newest = Math.max(newest, statSync(join(entry.parentPath, entry.name)).mtimeMs);
+  }
+  return newest;
+}
+
+/** Waits until the fake Discord holds one message per accepted delivery; reports how long that took. */
+async function drain(
+  receipts: { count(): number },
+  accepted: () => number,
+): Promise<{ messages: number; seconds: number; complete: boolean }> {
+  const start = performance.now();
+  const before = receipts.count();
+  const complete = await waitUntil(() => receipts.count() >= accepted(), DRAIN_TIMEOUT_MS);
+  return { messages: receipts.count() - before, seconds: (performance.now() - start) / 1000, complete };
+}
+
+async function waitUntil(predicate: () => boolean, timeoutMs: number): Promise<boolean> {
+  const deadline = performance.now() + timeoutMs;
+  while (!predicate()) {
+    if (performance.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return true;
+}
+
+function printHeader(databasePath: string): void {
+  const cpu = cpus();
+  console.log(
+    `Switchboard webhook benchmark: node ${process.version}, ${cpu.length} CPU (${cpu[0]?.model.trim() ?? "unknown"})`,
+  );
+  console.log(
+    `store: ${databasePath} on ${filesystemOf(dirname(databasePath))}, WAL, synchronous=FULL; payload: pull_request.opened (22 kB), signed`,
+  );
+  console.log(
+    "note: autocannon, the fake Discord and the idle baseline run on the same cores as the server under test,",
+  );
+  console.log("      so the driver competes with the server for CPU; figures move from run to run.");
+}
+
+/** The filesystem type holding `path`, from /proc/mounts: "ext4" is on disk, "tmpfs" would not be. */
+function filesystemOf(path: string): string {
+  try {
+    const real = realpathSync(path);
+    let best = { point: "", type: "unknown" };
+    for (const line of readFileSync("/proc/mounts", "utf8").split("\n")) {
+      const [, point, type] = line.split(" ");
+      if (!point || !type) continue;
+      const inside = real === point || real.startsWith(point.endsWith("/") ? point : `${point}/`);
+      if (inside && point.length > best.point.length) best = { point, type };
+    }
+    return best.type;
+  } catch {
+    return "unknown";
+  }
+}
+
+function progress(message: string): void {
+  console.error(`... ${message}`);
+}
+
+function loadRow(phase: string, server: string, result: LoadResult, note: string): Row {
+  const failed = result.failed ? `${result.failed} failed` : "";
+  return {
+    phase,
+    server,
+    deliveries: String(result.ok),
+    rate: result.requestsPerSecond.toFixed(0),
+    p50: result.latency.p50.toFixed(2),
+    p99: result.latency.p99.toFixed(2),
+    note: [note, failed].filter(Boolean).join(", "),
+  };
+}
+
+function latencyRow(
+  phase: string,
+  server: string,
+  latency: LatencySummary,
+  deliveries: number,
+  note: string,
+): Row {
+  return {
+    phase,
+    server,
+    deliveries: String(deliveries),
+    rate: "",
+    p50: latency.p50.toFixed(2),
+    p99: latency.p99.toFixed(2),
+    note,
+  };
+}
+
+function printTable(rows: Row[]): void {
+  const header: Row = {
+    phase: "phase",
+    server: "server",
+    deliveries: "deliveries",
+    rate: "req/s",
+    p50: "p50 ms",
+    p99: "p99 ms",
+    note: "",
+  };
+  const columns = ["phase", "server", "deliveries", "rate", "p50", "p99"] as const;
+  const width = Object.fromEntries(
+    columns.map((column) => [column, Math.max(...[header, ...rows].map((row) => row[column].length))]),
+  ) as Record<(typeof columns)[number], number>;
+  console.log("");
+  for (const row of [header, ...rows]) {
+    const cells = columns.map((column, index) =>
+      index < 2 ? row[column].padEnd(width[column]) : row[column].padStart(width[column]),
+    );
+    console.log(`${cells.join("  ")}  ${row.note}`.trimEnd());
+  }
+}
+
+function verdict(pass: boolean, target: string, figure: string): void {
+  console.log(`${pass ? "PASS" : "FAIL"}  ${target}: ${figure}`);
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    console.error(error);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,24 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { spawn } from "node:child_process";
+import { loadGitHubFixture } from "./src/sources/github/fixtures.js";
+import { signGitHubDelivery } from "./src/sources/signed-delivery.js";
+import { startFakeDiscord } from "./tests/fakes/discord-server.js";
+import { freePort } from "./tests/support/child-switchboard.js";
+const dir = mkdtempSync(join(tmpdir(), "prof-"));
+const discord = await startFakeDiscord({ token: "tok-123456789" });
+writeFileSync(join(dir, "c.yaml"), `routes:\n  - name: c\n    source: github\n    channel: "222222222222222222"\n    threads: none\n`);
+const port = await freePort();
+const child = spawn(process.execPath, ["--cpu-prof", "--cpu-prof-dir", "/tmp/scratch/prof", "dist/cli.js", "start"], { env: { PATH: process.env.PATH, PORT: String(port), DATABASE_URL: `sqlite:${dir}/db`, GITHUB_WEBHOOK_SECRET: "secret-abc", DISCORD_TOKEN: "tok-123456789", DISCORD_API_URL: discord.url, CONFIG_FILE: join(dir, "c.yaml"), LOG_LEVEL: "warn" }, stdio: "inherit" });
+await new Promise(r => setTimeout(r, 1500));
+const { event, payload } = loadGitHubFixture("issue_comment.created");
+const t0 = Date.now();
+const ds = [];
+for (let n = 1; n <= 500; n++) { const p = structuredClone(payload) as any; p.comment.body = `delivery ${n}`; ds.push(await signGitHubDelivery({ secret: "secret-abc", event, payload: p })); }
+let i = 0;
+await Promise.all(Array.from({ length: 16 }, async () => { while (i < ds.length) { const d = ds[i++]!; const r = await fetch(`http://127.0.0.1:${port}${d.path}`, { method: "POST", headers: d.headers, body: d.body }); await r.text(); } }));
+console.log("sent", Date.now() - t0, discord.messages.length);
+while (discord.messages.length < 500) await new Promise(r => setTimeout(r, 50));
+console.log("drained", Date.now() - t0);
+child.kill("SIGTERM"); await new Promise(r => child.once("exit", r)); await discord.close();

@@ -1,0 +1,93 @@
+/**
+ * The contract every command file fulfils: its registration data, the capability it needs, and handlers.
+ * The loader checks each command against `commandSchema` so a malformed file fails at start-up, not when a
+ * user first runs it.
+ */
+import type {
+  APIApplicationCommandOptionChoice,
+  APIInteraction,
+  RESTPostAPIApplicationCommandsJSONBody,
+} from "discord-api-types/v10";
+import type { Kysely } from "kysely";
+import { z } from "zod";
+import type { ConfigFile } from "../../config/config-file.js";
+import type { Logger } from "../../observability/logger.js";
+import type { DatabaseSchema } from "../../store/schema.js";
+import type { InteractionResponder, InteractionUser, InvocationOptions } from "../interaction.js";
+
+export const CAPABILITIES = [
+  "manage-subscriptions",
+  "create-issues",
+  "release",
+  "deploy",
+  "deploy-production",
+  "approve",
+  "admin",
+] as const;
+export type Capability = (typeof CAPABILITIES)[number];
+
+/** What commands may use. Grown by the features that need more (Linear, GitHub, deployments, jobs). */
+export interface CommandServices {
+  db: Kysely<DatabaseSchema>;
+  config: ConfigFile;
+  clock: () => number;
+}
+
+export interface CommandContext {
+  interaction: APIInteraction;
+  user: InteractionUser;
+  guildId: string | undefined;
+  channelId: string | undefined;
+  options: InvocationOptions;
+  respond: InteractionResponder;
+  services: CommandServices;
+  /** A child logger carrying the interaction id and command. */
+  logger: Logger;
+}
+
+export interface Command {
+  data: RESTPostAPIApplicationCommandsJSONBody;
+  /**
+   * The capability a user needs, for the whole command or per subcommand (`"subscribe github"` style keys
+   * are not needed: subcommand names are unique within one command). `null` means everyone.
+   */
+  access: { default: Capability | null; subcommands?: Record<string, Capability | null> };
+  /** Seconds a user waits between two uses of an expensive command. */
+  cooldownSeconds?: number;
+  /** Answer ephemerally when the dispatcher has to defer on the command's behalf. */
+  ephemeral?: boolean;
+  execute(context: CommandContext): Promise<void>;
+  autocomplete?(context: CommandContext): Promise<APIApplicationCommandOptionChoice[]>;
+  /** Buttons and selects whose custom_id starts with `<command name>:`. */
+  component?(context: CommandContext & { customId: string }): Promise<void>;
+  /** Modals whose custom_id starts with `<command name>:`. */
+  modal?(context: CommandContext & { customId: string; fields: Map<string, string> }): Promise<void>;
+}
+
+const capabilitySchema = z.enum(CAPABILITIES).nullable();
+
+export const commandSchema = z.object({
+  data: z.looseObject({
+    name: z.string().regex(/^[-_\p{L}\p{N}]{1,32}$/u, "1-32 lower-case letters, digits, - or _"),
+    description: z.string().max(100).optional(),
+    type: z.number().int().optional(),
+  }),
+  access: z.object({
+    default: capabilitySchema,
+    subcommands: z.record(z.string(), capabilitySchema).optional(),
+  }),
+  cooldownSeconds: z.number().positive().optional(),
+  ephemeral: z.boolean().optional(),
+  execute: z.function(),
+  autocomplete: z.function().optional(),
+  component: z.function().optional(),
+  modal: z.function().optional(),
+});
+
+/** The capability this invocation needs. */
+export function requiredCapability(command: Command, options: InvocationOptions): Capability | null {
+  const bySubcommand = command.access.subcommands;
+  const key = options.subcommand;
+  if (bySubcommand && key !== undefined && key in bySubcommand) return bySubcommand[key] ?? null;
+  return command.access.default;
+}
