@@ -53,7 +53,10 @@ export function createMetrics(
       registers: [registry],
       async collect() {
         if (!collectOutbox) return;
-        const counts = await collectOutbox();
+        // With the store down the gauge keeps its last values: the scrape must still answer, because its
+        // delivery counters are what shows the outage.
+        const counts = await collectOutbox().catch(() => undefined);
+        if (!counts) return;
         for (const status of ["pending", "dead"]) this.set({ status }, counts[status] ?? 0);
       },
     }),

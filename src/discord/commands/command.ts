@@ -12,6 +12,8 @@ import type { Kysely } from "kysely";
 import { z } from "zod";
 import type { ConfigFile } from "../../config/config-file.js";
 import type { Logger } from "../../observability/logger.js";
+import type { GitHubApi } from "../../sources/github/github-api.js";
+import type { LinearApi } from "../../sources/linear/linear-api.js";
 import type { DatabaseSchema } from "../../store/schema.js";
 import type { InteractionResponder, InteractionUser, InvocationOptions } from "../interaction.js";
 
@@ -26,11 +28,17 @@ export const CAPABILITIES = [
 ] as const;
 export type Capability = (typeof CAPABILITIES)[number];
 
-/** What commands may use. Grown by the features that need more (Linear, GitHub, deployments, jobs). */
+/** What commands may use. Grown by the features that need more (deployments, jobs). */
 export interface CommandServices {
   db: Kysely<DatabaseSchema>;
   config: ConfigFile;
   clock: () => number;
+  /** Absent when no GitHub credentials are configured: commands say which variable to set. */
+  github?: GitHubApi;
+  /** Absent when LINEAR_API_KEY is not set. */
+  linear?: LinearApi;
+  /** Every registered command, for /help. */
+  listCommands(): Command[];
 }
 
 export interface CommandContext {
