@@ -12,7 +12,7 @@ const CHANNEL_ID_EXPECTED = "a Discord channel id (17 to 20 digits, quoted in YA
 const channelId = z.string({ error: CHANNEL_ID_EXPECTED }).regex(/^\d{17,20}$/, CHANNEL_ID_EXPECTED);
 const globs = z.array(z.string().min(1)).optional();
 
-const routeSchema = z.strictObject({
+export const routeSchema = z.strictObject({
   name: z.string().min(1),
   source: z.enum(["github", "linear"]),
   match: z

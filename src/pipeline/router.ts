@@ -56,14 +56,20 @@ export function ruleMatches(rule: RouteConfig, event: DomainEvent): boolean {
   if (match.projects?.length && !(event.project && matchesAnyGlob(event.project, match.projects)))
     return false;
   if (match.events?.length && !matchesEventName(event.name, match.events)) return false;
-  // Events without a branch (issues, releases) are not filtered out by a branch list.
-  if (match.branches?.length && event.branch !== undefined && !matchesAnyGlob(event.branch, match.branches)) {
-    return false;
-  }
+  if (match.branches?.length && !branchMatches(event, match.branches)) return false;
   if (match.drafts === false && event.draft === true) return false;
   if (match.labels && !labelsMatch(event.labels, match.labels)) return false;
   if (match.authors && !authorAllowed(event, match.authors)) return false;
   return true;
+}
+
+/**
+ * Events about no branch at all (issues, releases) pass a branch list; pushes and ref events about a tag do
+ * not, since a route limited to `main` does not want every tag.
+ */
+function branchMatches(event: DomainEvent, branches: readonly string[]): boolean {
+  if (event.branch !== undefined) return matchesAnyGlob(event.branch, branches);
+  return event.kind !== "github.push" && event.kind !== "github.ref";
 }
 
 /**

@@ -203,6 +203,7 @@ routes:
     source: linear
     match:
       teams: ["ENG"]
+      projects: ["Mobile *"]
       events: ["Issue.create", "Issue.update"]
     channel: "223456789012345678"
 `;
@@ -228,7 +229,7 @@ routes:
       {
         name: "eng-issues",
         source: "linear",
-        match: { teams: ["ENG"], events: ["Issue.create", "Issue.update"] },
+        match: { teams: ["ENG"], projects: ["Mobile *"], events: ["Issue.create", "Issue.update"] },
         channel: "223456789012345678",
         style: "full",
         threads: "per-item",
@@ -237,7 +238,7 @@ routes:
   });
 
   it("reads an empty file as no routes", () => {
-    expect(parseConfigFile("", "switchboard.yaml")).toEqual({ routes: [] });
+    expect(parseConfigFile("", "switchboard.yaml").routes).toEqual([]);
   });
 
   it("refuses an unknown key, naming the file and the path to it", () => {
@@ -326,7 +327,9 @@ routes:
     const workdir = mkdtempSync(join(directory, "cwd-"));
     try {
       process.chdir(workdir);
-      expect(loadConfigFile(undefined)).toEqual({ config: { routes: [] } });
+      const none = loadConfigFile(undefined);
+      expect(none.path).toBeUndefined();
+      expect(none.config.routes).toEqual([]);
       writeFileSync(join(workdir, "switchboard.yaml"), EVERY_ROUTE_KEY);
       const loaded = loadConfigFile(undefined);
       expect(loaded.path).toBe("./switchboard.yaml");

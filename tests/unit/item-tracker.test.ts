@@ -105,19 +105,24 @@ describe("mergeItemSnapshot", () => {
 
   it("lets a new verdict, a merge or a close replace an approval", () => {
     const approved = pr({ status: "approved" });
-    expect(mergeItemSnapshot(approved, pr({ status: "changes_requested" }), "pull_request_review.submitted").status).toBe(
-      "changes_requested",
+    expect(
+      mergeItemSnapshot(approved, pr({ status: "changes_requested" }), "pull_request_review.submitted")
+        .status,
+    ).toBe("changes_requested");
+    expect(mergeItemSnapshot(approved, pr({ status: "merged" }), "pull_request.closed").status).toBe(
+      "merged",
     );
-    expect(mergeItemSnapshot(approved, pr({ status: "merged" }), "pull_request.closed").status).toBe("merged");
-    expect(mergeItemSnapshot(approved, pr({ status: "draft" }), "pull_request.converted_to_draft").status).toBe(
-      "draft",
-    );
+    expect(
+      mergeItemSnapshot(approved, pr({ status: "draft" }), "pull_request.converted_to_draft").status,
+    ).toBe("draft");
   });
 
   it("clears the labels when the last one is removed", () => {
     const merged = mergeItemSnapshot(pr({ labels: ["bug"] }), pr({ labels: [] }), "pull_request.unlabeled");
     expect(merged.labels).toEqual([]);
-    expect(replay(githubItem("pull_request.labeled"), githubItem("pull_request.unlabeled"))?.labels).toEqual([]);
+    expect(replay(githubItem("pull_request.labeled"), githubItem("pull_request.unlabeled"))?.labels).toEqual(
+      [],
+    );
   });
 
   it("clears the labels when a Linear update removes every label", () => {

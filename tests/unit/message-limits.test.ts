@@ -2,13 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { ItemSnapshot } from "../../src/events/domain-event.js";
 import { truncate } from "../../src/events/text.js";
 import { itemThreadName, renderItemCard } from "../../src/discord/render/item-card.js";
-import {
-  COLORS,
-  NO_MENTIONS,
-  embedLength,
-  fitMessage,
-  toMessage,
-} from "../../src/discord/render/message.js";
+import { COLORS, NO_MENTIONS, embedLength, fitMessage, toMessage } from "../../src/discord/render/message.js";
 import type { Embed, EventSummary } from "../../src/discord/render/message.js";
 
 /** Discord's limits, written out from its documentation rather than imported, so a wrong constant fails. */
@@ -38,7 +32,12 @@ function summary(overrides: Partial<EventSummary> = {}): EventSummary {
     description: "It was off by 1.21 gigawatts.",
     color: COLORS.info,
     fields: [{ name: "Branch", value: "fix-flux → main", inline: true }],
-    actor: { name: "octocat", url: "https://github.com/octocat", avatarUrl: "https://avatars/octocat.png", isBot: false },
+    actor: {
+      name: "octocat",
+      url: "https://github.com/octocat",
+      avatarUrl: "https://avatars/octocat.png",
+      isBot: false,
+    },
     timestamp: "2025-03-04T12:00:00.000Z",
     footer: "GitHub · acme/api",
     line: "acme/api #12 opened by octocat: Fix the flux capacitor",
@@ -134,8 +133,10 @@ describe("fitMessage", () => {
   it("keeps one embed within 6,000 characters by dropping trailing fields first", () => {
     const fields = Array.from({ length: 25 }, (_, i) => ({ name: `field ${i}`, value: "v".repeat(1024) }));
     const embed = only(
-      fitMessage({ embeds: [{ title: "Release notes", description: "intro", fields }], allowed_mentions: NO_MENTIONS })
-        .embeds,
+      fitMessage({
+        embeds: [{ title: "Release notes", description: "intro", fields }],
+        allowed_mentions: NO_MENTIONS,
+      }).embeds,
     );
     expect(embedLength(embed)).toBeLessThanOrEqual(DISCORD.total);
     expect(embed.description).toBe("intro");
@@ -183,7 +184,9 @@ describe("fitMessage", () => {
   });
 
   it("makes titles one line", () => {
-    const embed = only(fitMessage({ embeds: [{ title: "Fix\nthe\n\nbug" }], allowed_mentions: NO_MENTIONS }).embeds);
+    const embed = only(
+      fitMessage({ embeds: [{ title: "Fix\nthe\n\nbug" }], allowed_mentions: NO_MENTIONS }).embeds,
+    );
     expect(embed.title).toBe("Fix the bug");
   });
 });
@@ -226,6 +229,13 @@ describe("toMessage", () => {
     expect(full.fields!.length).toBeLessThanOrEqual(DISCORD.fields);
     expect(embedLength(full)).toBeLessThanOrEqual(DISCORD.total);
     expect(toMessage(huge, "compact").content!.length).toBeLessThanOrEqual(DISCORD.content);
+  });
+
+  it("keeps the whole link in a compact line that had to be cut", () => {
+    const url = "https://github.com/acme/api/pull/12";
+    const content = toMessage(summary({ line: "x".repeat(5000), url }), "compact").content!;
+    expect(content.length).toBeLessThanOrEqual(DISCORD.content);
+    expect(content.endsWith(`<${url}>`)).toBe(true);
   });
 
   it.each(["full", "compact"] as const)("never lets user text ping anyone in %s style", (style) => {

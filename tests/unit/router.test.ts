@@ -60,7 +60,13 @@ function release(facets: Facets = {}): GitHubEvent {
     actor: { name: "octocat", isBot: false },
     repo: "acme/api",
     labels: [],
-    release: { tag: "v1.0.0", name: "v1.0.0", url: "https://github.com/acme/api/releases/v1.0.0", body: "", prerelease: false },
+    release: {
+      tag: "v1.0.0",
+      name: "v1.0.0",
+      url: "https://github.com/acme/api/releases/v1.0.0",
+      body: "",
+      prerelease: false,
+    },
     ...facets,
   } as GitHubEvent;
 }
@@ -99,7 +105,12 @@ function githubFixtureEvent(name: string, edit?: (payload: Record<string, unknow
   const fixture = loadGitHubFixture(name);
   const payload = structuredClone(fixture.payload) as Record<string, unknown>;
   edit?.(payload);
-  const result = normalizeGitHub({ event: fixture.event, deliveryId: name, payload, receivedAt: RECEIVED_AT });
+  const result = normalizeGitHub({
+    event: fixture.event,
+    deliveryId: name,
+    payload,
+    receivedAt: RECEIVED_AT,
+  });
   if (result.outcome !== "event") throw new Error(`${name} was ignored: ${result.reason}`);
   return result.event;
 }
@@ -188,9 +199,26 @@ describe("ruleMatches: teams (Linear)", () => {
   });
 
   it("skips events that belong to no team when teams are listed", () => {
-    expect(ruleMatches(rule({ teams: ["ENG"] }, { source: "linear" }), linearFixtureEvent("Project.create"))).toBe(
-      false,
-    );
+    expect(
+      ruleMatches(rule({ teams: ["ENG"] }, { source: "linear" }), linearFixtureEvent("Project.create")),
+    ).toBe(false);
+  });
+});
+
+describe("ruleMatches: projects (Linear)", () => {
+  it("matches the project of a real issue and project update, by glob", () => {
+    const launch = rule({ projects: ["mobile *"] }, { source: "linear" });
+    expect(ruleMatches(launch, linearFixtureEvent("Issue.create"))).toBe(true);
+    expect(ruleMatches(launch, linearFixtureEvent("ProjectUpdate.create"))).toBe(true);
+    expect(
+      ruleMatches(rule({ projects: ["Billing"] }, { source: "linear" }), linearFixtureEvent("Issue.create")),
+    ).toBe(false);
+  });
+
+  it("skips events outside any project when projects are listed", () => {
+    expect(
+      ruleMatches(rule({ projects: ["*"] }, { source: "linear" }), linearFixtureEvent("Comment.create")),
+    ).toBe(false);
   });
 });
 
@@ -242,9 +270,9 @@ describe("ruleMatches: branches", () => {
     const master = rule({ branches: ["master"] });
     expect(ruleMatches(master, githubFixtureEvent("pull_request.opened"))).toBe(true);
     expect(ruleMatches(master, githubFixtureEvent("push.branch"))).toBe(true);
-    expect(ruleMatches(rule({ branches: ["main", "release/*"] }), pullRequest({ branch: "release/1.2" }))).toBe(
-      true,
-    );
+    expect(
+      ruleMatches(rule({ branches: ["main", "release/*"] }), pullRequest({ branch: "release/1.2" })),
+    ).toBe(true);
   });
 
   it("skips events on other branches", () => {
@@ -256,6 +284,13 @@ describe("ruleMatches: branches", () => {
     const main = rule({ branches: ["main"] });
     expect(ruleMatches(main, githubFixtureEvent("issues.opened"))).toBe(true);
     expect(ruleMatches(main, githubFixtureEvent("release.published"))).toBe(true);
+  });
+
+  it("leaves out tag pushes and tag creation when a route lists branches", () => {
+    const master = rule({ branches: ["master"] });
+    expect(ruleMatches(master, githubFixtureEvent("push.tag"))).toBe(false);
+    expect(ruleMatches(master, githubFixtureEvent("create.tag"))).toBe(false);
+    expect(ruleMatches(rule({}), githubFixtureEvent("push.tag"))).toBe(true);
   });
 });
 
@@ -410,10 +445,9 @@ describe("routeEvent", () => {
       rule({ events: ["release.*"] }, { name: "releases", channel: CHANNEL_A }),
       rule({}, { name: "sub-1", channel: CHANNEL_B, origin: "subscription" }),
     ];
-    expect(routeEvent(githubFixtureEvent("release.published"), rules, undefined).map((d) => d.route)).toEqual([
-      "releases",
-      "sub-1",
-    ]);
+    expect(routeEvent(githubFixtureEvent("release.published"), rules, undefined).map((d) => d.route)).toEqual(
+      ["releases", "sub-1"],
+    );
   });
 
   it("delivers nothing when routes exist and none matches, not even to the default channel", () => {

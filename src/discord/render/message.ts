@@ -88,8 +88,10 @@ export const NO_MENTIONS: AllowedMentions = Object.freeze({ parse: [] }) as Allo
 
 export function toMessage(summary: EventSummary, style: MessageStyle): DiscordMessage {
   if (style === "compact") {
+    // The link is kept whole: a long line gives way, not the URL.
     const link = summary.url ? ` <${summary.url}>` : "";
-    return fitMessage({ content: `${oneLine(summary.line)}${link}`, allowed_mentions: NO_MENTIONS });
+    const line = truncate(oneLine(summary.line), Math.max(1, LIMITS.content - link.length));
+    return fitMessage({ content: `${line}${link}`, allowed_mentions: NO_MENTIONS });
   }
   const embed: Embed = {
     title: summary.title,
