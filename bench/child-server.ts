@@ -6,8 +6,6 @@
 import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { createServer } from "node:net";
-import type { AddressInfo } from "node:net";
 
 export interface ChildServer {
   name: string;
@@ -15,6 +13,8 @@ export interface ChildServer {
   url: string;
   /** Current (VmRSS) and peak (VmHWM) resident set size in MiB. */
   memory(): { rssMb: number; peakRssMb: number };
+  /** CPU time (user + system) the child has used so far, in seconds: steadier than wall time on a busy host. */
+  cpuSeconds(): number;
   /** False once the process has exited, for whatever reason. */
   alive(): boolean;
   /** The child's stderr so far (start-up errors, crashes). */
@@ -31,15 +31,6 @@ export interface ChildServerOptions {
   port: number;
   cwd?: string;
   startTimeoutMs?: number;
-}
-
-/** A port free right now on loopback. The child binds it a moment later; nothing else on this host races for it. */
-export async function findFreePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 export async function startChildServer(options: ChildServerOptions): Promise<ChildServer> {
@@ -63,6 +54,7 @@ export async function startChildServer(options: ChildServerOptions): Promise<Chi
     pid,
     url: `http://127.0.0.1:${options.port}`,
     memory: () => readMemory(pid),
+    cpuSeconds: () => readCpuSeconds(pid),
     alive: () => child.exitCode === null && child.signalCode === null,
     stderr: () => stderr,
     async stop(graceMs = 5000) {
@@ -109,4 +101,14 @@ function readMemory(pid: number): { rssMb: number; peakRssMb: number } {
     return Number(match[1]) / 1024;
   };
   return { rssMb: field("VmRSS"), peakRssMb: field("VmHWM") };
+}
+
+/** Linux reports utime and stime (fields 14 and 15 of /proc/<pid>/stat) in clock ticks of 1/100 s. */
+const CLOCK_TICKS_PER_SECOND = 100;
+
+function readCpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  // The command name (field 2) may contain spaces; the fields after its closing parenthesis do not.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
 }

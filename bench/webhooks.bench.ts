@@ -3,46 +3,49 @@
  *
  * Both servers run as child processes on loopback and answer the same signed pull_request.opened deliveries,
  * each with its own X-GitHub-Delivery. Switchboard runs as shipped (`node dist/cli.js start`): SQLite in a
- * file on disk with synchronous=FULL, signature checks, inbox and outbox workers, posting to a fake Discord
- * that lives in this process. Phases:
- *   1. max throughput, both servers: answered deliveries per second, p50/p99 acknowledgement, ratio;
- *   2. Switchboard at a fixed 500 deliveries per second: p50/p99 acknowledgement;
- *   3. Switchboard at a steady 100 per second: receipt to the fake Discord's receipt of the message;
- *   4. Switchboard's resident memory (current and peak) after at least 10,000 deliveries.
+ * file on disk with synchronous=FULL, signature checks, inbox and outbox workers, the bot's gateway, posting
+ * to a fake Discord that lives in this process. Phases, in the order they run:
+ *   3. a steady 100 deliveries per second on an idle pipeline: sent -> the fake Discord received the message;
+ *   1. max throughput, the baseline first, then Switchboard: answered deliveries per second, p50/p99
+ *      acknowledgement latency, ratio;
+ *   2. Switchboard at a fixed 500 per second: p50/p99 acknowledgement;
+ *   4. Switchboard's resident memory (current and peak) once it has taken at least 10,000 deliveries.
  * Targets are printed PASS/FAIL with their figures; the exit code is 0 unless something crashed, because a
- * noisy 2-core machine moves these numbers from run to run.
+ * busy 2-core machine moves these numbers from run to run.
+ *
+ * `npm run bench -- --cli <path/to/cli.js>` measures another build (say, one of the previous commit) instead
+ * of dist/, for a before/after under the same conditions.
  */
-import { spawnSync } from "node:child_process";
-import {
-  existsSync,
-  mkdtempSync,
-  readFileSync,
-  readdirSync,
-  realpathSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from "node:fs";
+import { mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
 import { startFakeDiscord } from "../tests/fakes/discord-server.js";
+import { ensureBuilt, freePort } from "../tests/support/child-switchboard.js";
 import { runLoad } from "./autocannon-load.js";
-import type { LoadResult } from "./autocannon-load.js";
-import { findFreePort, startChildServer } from "./child-server.js";
+import type { LoadOptions, LoadResult } from "./autocannon-load.js";
+import { startChildServer } from "./child-server.js";
 import type { ChildServer } from "./child-server.js";
 import { recordDiscordReceipts } from "./discord-receipts.js";
 import { summarizeLatencies } from "./latency-stats.js";
 import type { LatencySummary } from "./latency-stats.js";
-import { E2E_MARKER, markedDeliveries, signedDeliveryStream } from "./signed-github-deliveries.js";
+import {
+  BENCH_REPOS,
+  E2E_MARKER,
+  benchConfigYaml,
+  markedDeliveries,
+  signedDeliveryStream,
+} from "./signed-github-deliveries.js";
 import { sendAtSteadyRate } from "./steady-rate-sender.js";
 
 const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
 const SECRET = "bench-github-webhook-secret-7f3a9c";
 const DISCORD_TOKEN = "bench-discord-token.AAAA.bbbbbbbbbbbbbb";
-const CHANNEL = "100000000000000100";
 
 const WARMUP_SECONDS = 2;
+/** Switchboard's warm-up is a count, not a duration: its messages must be posted before phase 3 starts. */
+const WARMUP_DELIVERIES = 500;
 const MAX_SECONDS = 10;
 const MAX_CONNECTIONS = 20;
 const FIXED_RATE = 500;
@@ -51,8 +54,10 @@ const FIXED_CONNECTIONS = 10;
 const E2E_RATE = 100;
 const E2E_SECONDS = 15;
 const MEMORY_AFTER_DELIVERIES = 10_000;
-/** How long the pipeline may take to post the backlog the load phases left, before phase 3 starts anyway. */
-const DRAIN_TIMEOUT_MS = 45_000;
+/** How long the pipeline may take to post the warm-up's messages before phase 3 starts anyway. */
+const DRAIN_TIMEOUT_MS = 30_000;
+/** How long after the last end-to-end delivery its message may still arrive. */
+const E2E_TAIL_MS = 10_000;
 
 const TARGETS = {
   throughputRatio: 0.5,
@@ -68,28 +73,27 @@ interface Row {
   rate: string;
   p50: string;
   p99: string;
+  cpu: string;
   note: string;
 }
 
 async function main(): Promise<number> {
-  ensureBuilt();
+  const { values } = parseArgs({ options: { cli: { type: "string" } } });
+  // --cli runs another build of Switchboard (say, one made from the previous commit) for a before/after.
+  const cli = values.cli ? resolve(values.cli) : join(ROOT, "dist", "cli.js");
+  if (!values.cli) await ensureBuilt();
   const directory = mkdtempSync(join(tmpdir(), "switchboard-bench-"));
   const databasePath = join(directory, "bench.db");
   const configPath = join(directory, "switchboard.yaml");
-  // One channel, no threads: every delivery becomes exactly one message, so posted == accepted when drained.
-  writeFileSync(
-    configPath,
-    `routes:\n  - name: bench\n    source: github\n    channel: "${CHANNEL}"\n    threads: none\n`,
-  );
+  writeFileSync(configPath, benchConfigYaml());
   const discord = await startFakeDiscord({ token: DISCORD_TOKEN });
   const receipts = recordDiscordReceipts(discord, E2E_MARKER);
   const runId = `bench-${Date.now().toString(36)}`;
   const children: ChildServer[] = [];
-  const rows: Row[] = [];
   let crashed = false;
 
   try {
-    const basePort = await findFreePort();
+    const basePort = await freePort();
     const baseline = await startChildServer({
       name: "octokit baseline",
       args: ["--import", "tsx", join(ROOT, "bench", "octokit-baseline-server.ts")],
@@ -98,10 +102,10 @@ async function main(): Promise<number> {
       port: basePort,
     });
     children.push(baseline);
-    const switchboardPort = await findFreePort();
+    const switchboardPort = await freePort();
     const switchboard = await startChildServer({
       name: "switchboard",
-      args: [join(ROOT, "dist", "cli.js"), "start"],
+      args: [cli, "start"],
       cwd: directory,
       // A clean environment: nothing from the caller's shell (a DATABASE_URL, a real token) leaks in.
       env: {
@@ -119,140 +123,98 @@ async function main(): Promise<number> {
     });
     children.push(switchboard);
 
-    printHeader(databasePath);
+    printHeader(cli, databasePath);
     const baseStream = await signedDeliveryStream(SECRET, `${runId}-baseline`);
     const realStream = await signedDeliveryStream(SECRET, `${runId}-switchboard`);
     let accepted = 0;
-    const countAccepted = (result: LoadResult) => {
-      accepted += result.statusCounts["202"] ?? 0;
-      return result;
+    const load = async (server: ChildServer, options: Omit<LoadOptions, "url" | "stream">) => {
+      const stream = server === switchboard ? realStream : baseStream;
+      const cpuBefore = server.cpuSeconds();
+      const result = await runLoad({ url: server.url, stream, ...options });
+      if (server === switchboard) accepted += result.statusCounts["202"] ?? 0;
+      return { ...result, cpuMsPerDelivery: ((server.cpuSeconds() - cpuBefore) * 1000) / result.ok };
     };
 
-    progress(`warming up both servers (${WARMUP_SECONDS} s each)`);
-    await runLoad({
-      url: baseline.url,
-      stream: baseStream,
-      connections: MAX_CONNECTIONS,
-      durationSeconds: WARMUP_SECONDS,
-    });
-    countAccepted(
-      await runLoad({
-        url: switchboard.url,
-        stream: realStream,
-        connections: MAX_CONNECTIONS,
-        durationSeconds: WARMUP_SECONDS,
-      }),
-    );
-    await drain(receipts, () => accepted);
+    progress("warming up both servers");
+    await load(baseline, { connections: MAX_CONNECTIONS, durationSeconds: WARMUP_SECONDS });
+    await load(switchboard, { connections: MAX_CONNECTIONS, amount: WARMUP_DELIVERIES });
+    const warm = await drain(receipts, () => accepted);
+    if (!warm.complete) progress(`warm-up backlog not posted after ${warm.seconds.toFixed(0)} s`);
 
-    // Phase 1: the baseline first, so Switchboard's workers (still posting its backlog) cannot slow it.
-    progress(`phase 1: max throughput, ${MAX_CONNECTIONS} connections, ${MAX_SECONDS} s per server`);
-    const base = await runLoad({
-      url: baseline.url,
-      stream: baseStream,
-      connections: MAX_CONNECTIONS,
-      durationSeconds: MAX_SECONDS,
-    });
-    const real = countAccepted(
-      await runLoad({
-        url: switchboard.url,
-        stream: realStream,
-        connections: MAX_CONNECTIONS,
-        durationSeconds: MAX_SECONDS,
-      }),
-    );
-    const ratio = real.requestsPerSecond / base.requestsPerSecond;
-    const phase1 = `1 max throughput c=${MAX_CONNECTIONS}`;
-    rows.push(loadRow(phase1, "octokit baseline", base, ""));
-    rows.push(loadRow(phase1, "switchboard", real, `ratio ${ratio.toFixed(2)}`));
-
-    progress(`phase 2: fixed ${FIXED_RATE}/s, ${FIXED_CONNECTIONS} connections, ${FIXED_SECONDS} s`);
-    const fixed = countAccepted(
-      await runLoad({
-        url: switchboard.url,
-        stream: realStream,
-        connections: FIXED_CONNECTIONS,
-        durationSeconds: FIXED_SECONDS,
-        overallRate: FIXED_RATE,
-      }),
-    );
-    rows.push(loadRow(`2 fixed ${FIXED_RATE}/s c=${FIXED_CONNECTIONS}`, "switchboard", fixed, ""));
-
-    progress(
-      "draining the backlog the load phases left (the outbox posts one message per channel at a time)",
-    );
-    const backlog = await drain(receipts, () => accepted);
-    rows.push({
-      phase: "  backlog drain",
-      server: "switchboard",
-      deliveries: `${backlog.messages}`,
-      rate: backlog.seconds > 0 ? (backlog.messages / backlog.seconds).toFixed(0) : "-",
-      p50: "",
-      p99: "",
-      note: backlog.complete
-        ? `posted in ${backlog.seconds.toFixed(1)} s`
-        : `NOT drained after ${backlog.seconds.toFixed(0)} s: phase 3 includes queueing`,
-    });
-
+    // The end-to-end phase runs first, on an idle pipeline: what a steady 100/s sees. After the load phases
+    // the outbox holds a backlog for minutes (one channel is posted to one message at a time, and real
+    // Discord allows a channel about 5 messages per 5 s), which would measure the backlog instead.
     progress(`phase 3: end to end at a steady ${E2E_RATE}/s for ${E2E_SECONDS} s`);
     const e2eCount = E2E_RATE * E2E_SECONDS;
     const marked = await markedDeliveries(SECRET, e2eCount, runId);
+    const e2eCpuBefore = switchboard.cpuSeconds();
     const sent = await sendAtSteadyRate({ url: switchboard.url, deliveries: marked, perSecond: E2E_RATE });
-    accepted += sent.filter((s) => s.status === 202).length;
-    await waitUntil(() => receipts.receivedAt.size >= e2eCount, 30_000);
+    accepted += sent.filter((delivery) => delivery.status === 202).length;
+    await waitUntil(() => receipts.receivedAt.size >= e2eCount, E2E_TAIL_MS);
+    const e2eCpuMs = ((switchboard.cpuSeconds() - e2eCpuBefore) * 1000) / e2eCount;
     const endToEnd: number[] = [];
     const acks: number[] = [];
     sent.forEach((delivery, n) => {
-      if (delivery.ackedAt !== undefined) acks.push(delivery.ackedAt - delivery.sentAt);
+      if (delivery.ackedAt !== undefined && delivery.status === 202)
+        acks.push(delivery.ackedAt - delivery.sentAt);
       const received = receipts.receivedAt.get(n);
       if (received !== undefined) endToEnd.push(received - delivery.sentAt);
     });
     const e2e = summarizeLatencies(endToEnd);
     const e2eAck = summarizeLatencies(acks);
     const lost = e2eCount - endToEnd.length;
-    rows.push(
+
+    // Phase 1: the baseline first, while Switchboard is idle, so nothing of Switchboard's slows it.
+    progress(`phase 1: max throughput, ${MAX_CONNECTIONS} connections, ${MAX_SECONDS} s per server`);
+    const base = await load(baseline, { connections: MAX_CONNECTIONS, durationSeconds: MAX_SECONDS });
+    const real = await load(switchboard, { connections: MAX_CONNECTIONS, durationSeconds: MAX_SECONDS });
+    const ratio = real.requestsPerSecond / base.requestsPerSecond;
+
+    progress(`phase 2: fixed ${FIXED_RATE}/s, ${FIXED_CONNECTIONS} connections, ${FIXED_SECONDS} s`);
+    const fixed = await load(switchboard, {
+      connections: FIXED_CONNECTIONS,
+      durationSeconds: FIXED_SECONDS,
+      overallRate: FIXED_RATE,
+    });
+
+    let total = realStream.built() + e2eCount;
+    if (total < MEMORY_AFTER_DELIVERIES) {
+      progress(`phase 4: topping up to ${MEMORY_AFTER_DELIVERIES} deliveries`);
+      await load(switchboard, { connections: MAX_CONNECTIONS, amount: MEMORY_AFTER_DELIVERIES - total });
+      total = realStream.built() + e2eCount;
+    }
+    const memory = switchboard.memory();
+    const backlog = accepted - receipts.count();
+
+    const phase1 = `1 max throughput c=${MAX_CONNECTIONS}`;
+    printTable([
+      loadRow(phase1, "octokit baseline", base, ""),
+      loadRow(phase1, "switchboard", real, `ratio ${ratio.toFixed(2)}`),
+      loadRow(`2 fixed ${FIXED_RATE}/s c=${FIXED_CONNECTIONS}`, "switchboard", fixed, ""),
       latencyRow(
         `3 end to end ${E2E_RATE}/s`,
         "switchboard",
         e2e,
         e2eCount,
-        "send -> fake Discord receipt" + (lost ? `, ${lost} NOT posted` : ""),
+        e2eCpuMs,
+        `sent -> fake Discord received${lost ? `; ${lost} NOT posted` : ""}`,
       ),
-      latencyRow(
-        "  (acknowledgement)",
-        "switchboard",
-        e2eAck,
-        sent.filter((s) => s.status === 202).length,
-        "send -> 202",
-      ),
+      latencyRow("  acknowledgement", "switchboard", e2eAck, acks.length, undefined, "sent -> 202"),
+      {
+        phase: `4 memory after ${total}`,
+        server: "switchboard",
+        deliveries: String(total),
+        rate: "",
+        p50: "",
+        p99: "",
+        cpu: "",
+        note: `RSS ${memory.rssMb.toFixed(1)} MB, peak ${memory.peakRssMb.toFixed(1)} MB; ${backlog} messages still queued`,
+      },
+    ]);
+    console.log(
+      "\nRun order: warm-up, 3, 1 (baseline, then switchboard), 2, 4. cpu ms = server CPU time (user+sys)" +
+        " per delivery,\nread from /proc: steadier than req/s when the host is busy.",
     );
-
-    const before = switchboard.memory();
-    let total = realStream.built() + e2eCount;
-    if (total < MEMORY_AFTER_DELIVERIES) {
-      progress(`phase 4: topping up to ${MEMORY_AFTER_DELIVERIES} deliveries`);
-      countAccepted(
-        await runLoad({
-          url: switchboard.url,
-          stream: realStream,
-          connections: MAX_CONNECTIONS,
-          amount: MEMORY_AFTER_DELIVERIES - total,
-        }),
-      );
-      total = realStream.built() + e2eCount;
-    }
-    const memory = switchboard.memory();
-    rows.push({
-      phase: `4 memory after ${total}`,
-      server: "switchboard",
-      deliveries: `${total}`,
-      rate: "",
-      p50: "",
-      p99: "",
-      note: `RSS ${memory.rssMb.toFixed(1)} MB, peak ${memory.peakRssMb.toFixed(1)} MB (before top-up ${before.rssMb.toFixed(1)} MB)`,
-    });
-
-    printTable(rows);
     console.log("\ntargets");
     verdict(
       ratio >= TARGETS.throughputRatio,
@@ -298,26 +260,6 @@ async function main(): Promise<number> {
   return crashed ? 1 : 0;
 }
 
-/** `npm run bench` measures the code in src/: build when dist/ is missing or older than any source file. */
-function ensureBuilt(): void {
-  const cli = join(ROOT, "dist", "cli.js");
-  if (existsSync(cli) && newestMtime(join(ROOT, "src")) <= newestMtime(join(ROOT, "dist"))) return;
-  progress("building dist/ (npm run build)");
-  const build = spawnSync("npm", ["run", "build", "--silent"], { cwd: ROOT, stdio: "inherit" });
-  if (build.status === 0) return;
-  if (!existsSync(cli)) throw new Error("npm run build failed and there is no dist/cli.js to benchmark.");
-  console.warn("warning: npm run build failed; benchmarking the existing dist/, which may be stale.");
-}
-
-function newestMtime(directory: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(directory, { withFileTypes: true, recursive: true })) {
-    if (!entry.isFile() || !/\.(ts|js)$/.test(entry.name)) continue;
-    newest = Math.max(newest, statSync(join(entry.parentPath, entry.name)).mtimeMs);
-  }
-  return newest;
-}
-
 /** Waits until the fake Discord holds one message per accepted delivery; reports how long that took. */
 async function drain(
   receipts: { count(): number },
@@ -338,13 +280,16 @@ async function waitUntil(predicate: () => boolean, timeoutMs: number): Promise<b
   return true;
 }
 
-function printHeader(databasePath: string): void {
+function printHeader(cli: string, databasePath: string): void {
   const cpu = cpus();
   console.log(
     `Switchboard webhook benchmark: node ${process.version}, ${cpu.length} CPU (${cpu[0]?.model.trim() ?? "unknown"})`,
   );
+  console.log(`server: node ${relative(ROOT, cli) || cli} start (a child process), LOG_LEVEL=warn`);
+  console.log(`store: ${databasePath} on ${filesystemOf(dirname(databasePath))}, WAL, synchronous=FULL`);
   console.log(
-    `store: ${databasePath} on ${filesystemOf(dirname(databasePath))}, WAL, synchronous=FULL; payload: pull_request.opened (22 kB), signed`,
+    `deliveries: signed pull_request.opened (22 kB) from ${BENCH_REPOS} repositories, each routed to its own` +
+      " channel of an in-process fake Discord",
   );
   console.log(
     "note: autocannon, the fake Discord and the idle baseline run on the same cores as the server under test,",
@@ -373,7 +318,12 @@ function progress(message: string): void {
   console.error(`... ${message}`);
 }
 
-function loadRow(phase: string, server: string, result: LoadResult, note: string): Row {
+function loadRow(
+  phase: string,
+  server: string,
+  result: LoadResult & { cpuMsPerDelivery: number },
+  note: string,
+): Row {
   const failed = result.failed ? `${result.failed} failed` : "";
   return {
     phase,
@@ -382,6 +332,7 @@ function loadRow(phase: string, server: string, result: LoadResult, note: string
     rate: result.requestsPerSecond.toFixed(0),
     p50: result.latency.p50.toFixed(2),
     p99: result.latency.p99.toFixed(2),
+    cpu: result.cpuMsPerDelivery.toFixed(2),
     note: [note, failed].filter(Boolean).join(", "),
   };
 }
@@ -391,6 +342,7 @@ function latencyRow(
   server: string,
   latency: LatencySummary,
   deliveries: number,
+  cpuMsPerDelivery: number | undefined,
   note: string,
 ): Row {
   return {
@@ -400,6 +352,7 @@ function latencyRow(
     rate: "",
     p50: latency.p50.toFixed(2),
     p99: latency.p99.toFixed(2),
+    cpu: cpuMsPerDelivery === undefined ? "" : cpuMsPerDelivery.toFixed(2),
     note,
   };
 }
@@ -412,9 +365,10 @@ function printTable(rows: Row[]): void {
     rate: "req/s",
     p50: "p50 ms",
     p99: "p99 ms",
+    cpu: "cpu ms",
     note: "",
   };
-  const columns = ["phase", "server", "deliveries", "rate", "p50", "p99"] as const;
+  const columns = ["phase", "server", "deliveries", "rate", "p50", "p99", "cpu"] as const;
   const width = Object.fromEntries(
     columns.map((column) => [column, Math.max(...[header, ...rows].map((row) => row[column].length))]),
   ) as Record<(typeof columns)[number], number>;

@@ -5,27 +5,45 @@
 import { createServer } from "node:http";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { REST } from "@discordjs/rest";
+import type { RequestHandler } from "express";
 import type { ConfigFile } from "./config/config-file.js";
 import type { Environment } from "./config/environment.js";
 import { secretValues } from "./config/environment.js";
+import { buildCommandRegistry } from "./discord/command-registry.js";
+import { ALL_COMMANDS } from "./discord/commands/all-commands.js";
+import type { CommandServices } from "./discord/commands/command.js";
+import { createInteractionDispatcher } from "./discord/dispatcher.js";
+import { createRestFeedbackDiscord, handleFeedbackReaction } from "./discord/feedback-capture.js";
+import { createGatewayClient } from "./discord/gateway.js";
+import type { GatewayClient } from "./discord/gateway.js";
+import { createStatusReporter } from "./discord/status-report.js";
 import { createHttpApp } from "./http/app.js";
+import { ALL_JOBS } from "./jobs/all-jobs.js";
+import { createScheduler } from "./jobs/scheduler.js";
+import type { Scheduler } from "./jobs/scheduler.js";
 import type { ReadinessCheck } from "./http/app.js";
+import { createDiscordInteractionsHandler } from "./http/discord-interactions.js";
 import { createLogger } from "./observability/logger.js";
 import type { Logger } from "./observability/logger.js";
 import { createMetrics } from "./observability/metrics.js";
 import { createInboxWorker } from "./pipeline/inbox-worker.js";
 import { createOutboxWorker } from "./pipeline/outbox-worker.js";
+import { createRouteRuleSource } from "./pipeline/route-rules.js";
 import type { RouteRule } from "./pipeline/router.js";
 import { createConsoleSink } from "./pipeline/sinks/console-sink.js";
 import { createDiscordBotSink } from "./pipeline/sinks/discord-bot-sink.js";
 import { createDiscordWebhookSink } from "./pipeline/sinks/discord-webhook-sink.js";
 import type { Sink } from "./pipeline/sinks/sink.js";
 import type { WorkerLoop } from "./pipeline/worker-loop.js";
+import { createGitHubApi } from "./sources/github/github-client.js";
 import { GITHUB_BODY_LIMIT_BYTES, createGitHubReceiver } from "./sources/github/receiver.js";
+import { createLinearApi } from "./sources/linear/linear-client.js";
 import { LINEAR_BODY_LIMIT_BYTES, createLinearReceiver } from "./sources/linear/receiver.js";
 import type { PersistDelivery } from "./sources/webhook-receiver.js";
 import { openStore } from "./store/database.js";
 import type { Store } from "./store/database.js";
+import { createGroupCommit } from "./store/group-commit.js";
 import { recordDelivery } from "./store/inbox-repository.js";
 import { countMessagesByStatus, listDeadMessages } from "./store/outbox-repository.js";
 
@@ -39,6 +57,8 @@ export interface StartOptions {
   logDestination?: NodeJS.WritableStream;
   /** Where the console sink prints (stdout by default). */
   consoleWrite?: (line: string) => void;
+  /** The command modules the bot answers; ALL_COMMANDS by default (tests add their own). */
+  commands?: readonly unknown[];
 }
 
 export interface Switchboard {
@@ -46,6 +66,10 @@ export interface Switchboard {
   url?: string;
   store: Store;
   logger: Logger;
+  /** The gateway connection, when the bot role runs with DISCORD_TOKEN. */
+  gateway?: GatewayClient;
+  /** The job scheduler, in the all, worker and bot roles (the bot role only runs jobs on demand). */
+  scheduler?: Scheduler;
   /** Stop accepting, finish what is in flight, close the store. */
   close(): Promise<void>;
 }
@@ -53,6 +77,7 @@ export interface Switchboard {
 export async function startSwitchboard(options: StartOptions): Promise<Switchboard> {
   const { env, config } = options;
   const role = options.role ?? "all";
+  const startedAt = Date.now();
   const logger = createLogger({
     level: env.LOG_LEVEL,
     format: env.LOG_FORMAT,
@@ -60,7 +85,10 @@ export async function startSwitchboard(options: StartOptions): Promise<Switchboa
     ...(options.logDestination ? { destination: options.logDestination } : {}),
   });
   const store = await openStore(env.DATABASE_URL);
-  const metrics = createMetrics({ collectOutbox: () => countMessagesByStatus(store.db) });
+  const metrics = createMetrics({
+    collectOutbox: () => countMessagesByStatus(store.db),
+    gatewayConnected: () => (gateway ? gateway.state().status === "ready" : undefined),
+  });
   const onDiscordResponse = (status: number) => metrics.discordRequests.inc({ status: String(status) });
   const sink = chooseSink(env, logger, onDiscordResponse, options.consoleWrite);
   const rules: RouteRule[] = config.routes.map((route) => ({ ...route, origin: "config" }));
@@ -88,7 +116,7 @@ export async function startSwitchboard(options: StartOptions): Promise<Switchboa
       db: store.db,
       logger: logger.child({ component: "inbox" }),
       metrics,
-      listRules: async () => rules,
+      listRules: createRouteRuleSource(store.db, config.routes, logger).listRules,
       defaultChannel,
       threadsSupported: sink.supportsThreads,
       onEnqueued: () => outbox?.wake(),
@@ -96,10 +124,109 @@ export async function startSwitchboard(options: StartOptions): Promise<Switchboa
     workers.push(inbox, outbox);
   }
 
+  // Scheduled jobs: run on cron in the all and worker roles (one process at a time, by a lease in the store);
+  // the bot role keeps one unstarted for `/jobs run`, `pause` and `resume`.
+  const scheduler =
+    role === "web"
+      ? undefined
+      : createScheduler({
+          jobs: ALL_JOBS,
+          config: config.jobs,
+          services: {
+            store,
+            config,
+            github: createGitHubApi(env, { logger: logger.child({ component: "github" }) }),
+            linear: createLinearApi(env),
+          },
+          logger: logger.child({ component: "scheduler" }),
+          metrics,
+          ...(env.TZ ? { defaultTimezone: env.TZ } : {}),
+          ...(defaultChannel ? { defaultChannel } : {}),
+          onEnqueued: () => outbox?.wake(),
+        });
+
+  // Chat commands: one dispatcher for interactions from the gateway (bot role) and over HTTP (web role).
+  // Commands are registered with `switchboard register-commands`, never here.
+  const runsGateway = (role === "all" || role === "bot") && env.DISCORD_TOKEN !== undefined;
+  const takesHttpInteractions = (role === "all" || role === "web") && env.DISCORD_PUBLIC_KEY !== undefined;
+  let gateway: GatewayClient | undefined;
+  let interactionRest: REST | undefined;
+  let discordInteractions: RequestHandler | undefined;
+  if (runsGateway || takesHttpInteractions) {
+    // Interaction callbacks and webhooks are authorised by the interaction token: no bot token needed.
+    interactionRest = new REST({ api: env.DISCORD_API_URL, timeout: env.DISCORD_TIMEOUT_MS });
+    const commands = buildCommandRegistry(options.commands ?? ALL_COMMANDS);
+    const services: CommandServices = {
+      db: store.db,
+      config,
+      clock: Date.now,
+      listCommands: () => [...commands.values()],
+      github: createGitHubApi(env, { logger: logger.child({ component: "github" }) }),
+      linear: createLinearApi(env),
+      ...(scheduler ? { jobs: scheduler } : {}),
+      // Feedback capture reads messages and starts threads as the bot, so it needs the bot token.
+      ...(env.DISCORD_TOKEN
+        ? {
+            feedbackDiscord: createRestFeedbackDiscord(
+              new REST({ api: env.DISCORD_API_URL, timeout: env.DISCORD_TIMEOUT_MS }).setToken(
+                env.DISCORD_TOKEN,
+              ),
+            ),
+          }
+        : {}),
+      status: createStatusReporter({
+        db: store.db,
+        clock: Date.now,
+        startedAt,
+        gatewayState: () => gateway?.state(),
+      }),
+    };
+    const dispatcher = createInteractionDispatcher({
+      commands,
+      services,
+      logger: logger.child({ component: "interactions" }),
+      metrics,
+    });
+    if (runsGateway) {
+      gateway = createGatewayClient({
+        token: env.DISCORD_TOKEN!,
+        apiUrl: env.DISCORD_API_URL,
+        dispatcher,
+        rest: interactionRest,
+        logger: logger.child({ component: "gateway" }),
+        feedbackReactions: feedbackReactionsEnabled(env, config),
+      });
+      const feedbackDeps = {
+        db: store.db,
+        config,
+        linear: services.linear,
+        discord: services.feedbackDiscord,
+        logger: logger.child({ component: "feedback" }),
+        clock: Date.now,
+      };
+      gateway.onReaction(async (event) => {
+        await handleFeedbackReaction(event, feedbackDeps);
+      });
+      gateway.start();
+    }
+    if (takesHttpInteractions) {
+      discordInteractions = createDiscordInteractionsHandler({
+        publicKey: env.DISCORD_PUBLIC_KEY!,
+        dispatcher,
+        rest: interactionRest,
+        logger: logger.child({ component: "interactions" }),
+      });
+    }
+  } else if (role === "bot") {
+    logger.warn("The bot role has nothing to do without DISCORD_TOKEN: set it to answer chat commands.");
+  }
+
   let server: Server | undefined;
+  let draining = false;
   let url: string | undefined;
   if (role === "all" || role === "web") {
-    const persist: PersistDelivery = (delivery) => recordDelivery(store.db, delivery);
+    // Deliveries arriving together share one commit (one fsync); each is answered after that commit.
+    const persist: PersistDelivery = createGroupCommit(store.db, recordDelivery);
     const readiness: ReadinessCheck[] = [
       {
         name: "store",
@@ -135,6 +262,16 @@ export async function startSwitchboard(options: StartOptions): Promise<Switchboa
         },
       },
     ];
+    if (gateway) {
+      const connection = gateway;
+      readiness.push({
+        name: "gateway",
+        check: async () => {
+          const state = connection.state();
+          return { ok: state.status === "ready", detail: state };
+        },
+      });
+    }
     const app = createHttpApp({
       logger: logger.child({ component: "http" }),
       metrics,
@@ -145,10 +282,17 @@ export async function startSwitchboard(options: StartOptions): Promise<Switchboa
         ? { linear: createLinearReceiver({ secret: env.LINEAR_WEBHOOK_SECRET, persist }) }
         : {}),
       bodyLimits: { github: GITHUB_BODY_LIMIT_BYTES, linear: LINEAR_BODY_LIMIT_BYTES },
+      trustProxy: env.TRUST_PROXY,
       readiness,
       onAccepted: () => inbox?.wake(),
+      ...(discordInteractions ? { discordInteractions } : {}),
     });
     server = createServer(app);
+    // While closing, every answer tells the sender to reconnect (to the instance that replaces this one), so
+    // keep-alive connections end after their request instead of holding the shutdown open.
+    server.prependListener("request", (_req, res) => {
+      if (draining) res.setHeader("connection", "close");
+    });
     // Senders keep connections open between deliveries; outlive their idle timeouts so none is cut mid-send.
     server.keepAliveTimeout = 65_000;
     await new Promise<void>((resolve, reject) => {
@@ -164,6 +308,7 @@ export async function startSwitchboard(options: StartOptions): Promise<Switchboa
   }
 
   for (const worker of workers) worker.start();
+  if (role === "all" || role === "worker") await scheduler?.start();
   logger.info(
     { role, url, store: store.location, sink: sink.name, routes: rules.length },
     "Switchboard started",
@@ -174,13 +319,23 @@ export async function startSwitchboard(options: StartOptions): Promise<Switchboa
     ...(url ? { url } : {}),
     store,
     logger,
+    ...(gateway ? { gateway } : {}),
+    ...(scheduler ? { scheduler } : {}),
     close() {
       closing ??= (async () => {
         if (server) {
+          draining = true;
           const stopped = new Promise<void>((resolve) => server!.close(() => resolve()));
           server.closeIdleConnections();
+          // Connections busy at close() become idle later; end them then too.
+          const sweep = setInterval(() => server!.closeIdleConnections(), 100);
           await stopped;
+          clearInterval(sweep);
         }
+        await gateway?.close();
+        interactionRest?.clearHashSweeper();
+        interactionRest?.clearHandlerSweeper();
+        await scheduler?.stop();
         await Promise.all(workers.map((worker) => worker.stop()));
         await store.close();
         logger.info("Switchboard stopped");
@@ -188,6 +343,18 @@ export async function startSwitchboard(options: StartOptions): Promise<Switchboa
       return closing;
     },
   };
+}
+
+/**
+ * Feedback reactions file a message in Linear, so they are on only with a Linear key and a team to file in;
+ * they decide whether the gateway asks for the reaction and (privileged) message content intents.
+ */
+function feedbackReactionsEnabled(env: Environment, config: ConfigFile): boolean {
+  const feedback = config.discord.feedback;
+  return (
+    env.LINEAR_API_KEY !== undefined &&
+    (feedback.team !== undefined || Object.keys(feedback.channels).length > 0)
+  );
 }
 
 function chooseSink(

@@ -1,8 +1,9 @@
 /**
- * The YAML config file: routes now; `discord.roles`, `environments`, `jobs` and `releases` are added by the
+ * The YAML config file: routes and jobs now; `discord.roles`, `environments` and `releases` are added by the
  * features that need them. Unknown keys are refused, so a typo is an error at start-up, not a silent no-op.
  */
 import { existsSync, readFileSync } from "node:fs";
+import { validate as validateCron, validateDetailed as validateCronDetailed } from "node-cron";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { ConfigError, describeZodIssues } from "./config-error.js";
@@ -74,9 +75,58 @@ const discordSchema = z.strictObject({
     .default({ reaction: "📌", channels: {} }),
 });
 
+/**
+ * One scheduled job (see src/jobs/all-jobs.ts for the names and README.md for what each does). Only `name` is
+ * required; `options` are checked by the job itself when the scheduler loads it.
+ */
+export const jobConfigSchema = z
+  .strictObject({
+    name: z.string().min(1),
+    /** A cron expression (5 fields, or 6 with seconds); the job's default schedule when unset. */
+    schedule: z.string().min(1).optional(),
+    /** IANA time zone the schedule is read in; default the TZ variable, else the system's. */
+    timezone: z.string().min(1).optional(),
+    /** Default true once a job is listed (retention runs even when it is not listed). */
+    enabled: z.boolean().optional(),
+    /** Where the job posts; default DISCORD_DEFAULT_CHANNEL_ID. */
+    channel: channelId.optional(),
+    /** Run once after start-up when a scheduled run was missed while no process was running jobs. */
+    catch_up: z.boolean().optional(),
+    options: z.record(z.string(), z.unknown()).default({}),
+  })
+  .superRefine((job, ctx) => {
+    if (job.schedule !== undefined && !validateCron(job.schedule)) {
+      const reasons = validateCronDetailed(job.schedule)
+        .errors.map((error) => `${error.field}: ${error.message}`)
+        .join("; ");
+      ctx.addIssue({
+        code: "custom",
+        path: ["schedule"],
+        message: `job "${job.name}": "${job.schedule}" is not a valid cron expression${reasons ? ` (${reasons})` : ""}`,
+      });
+    }
+    if (job.timezone !== undefined && !isTimeZone(job.timezone)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["timezone"],
+        message: `job "${job.name}": unknown time zone "${job.timezone}" (use an IANA name such as Europe/Berlin)`,
+      });
+    }
+  });
+
+function isTimeZone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en", { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const configFileSchema = z
   .strictObject({
     routes: z.array(routeSchema).default([]),
+    jobs: z.array(jobConfigSchema).default([]),
     discord: discordSchema.default({ roles: {}, feedback: { reaction: "📌", channels: {} } }),
   })
   .superRefine((config, ctx) => {
@@ -91,12 +141,24 @@ const configFileSchema = z
       }
       seen.add(route.name);
     });
+    const jobNames = new Set<string>();
+    config.jobs.forEach((job, index) => {
+      if (jobNames.has(job.name)) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["jobs", index, "name"],
+          message: `duplicate job name "${job.name}"`,
+        });
+      }
+      jobNames.add(job.name);
+    });
   });
 
 export type RouteConfig = z.infer<typeof routeSchema>;
 export type RouteMatch = RouteConfig["match"];
 export type DiscordConfig = z.infer<typeof discordSchema>;
 export type ConfigFile = z.infer<typeof configFileSchema>;
+export type JobConfig = z.infer<typeof jobConfigSchema>;
 
 export const DEFAULT_CONFIG_FILE = "./switchboard.yaml";
 

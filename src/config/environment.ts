@@ -67,6 +67,19 @@ const environmentSchema = z
     /** First retry delay; later ones double, with jitter, up to OUTBOX_RETRY_MAX_MS. */
     OUTBOX_RETRY_BASE_MS: positiveInt(1000),
     OUTBOX_RETRY_MAX_MS: positiveInt(5 * 60_000),
+    /**
+     * Which proxies may set X-Forwarded-For / -Proto: off by default, so a client cannot choose its own
+     * address. A hop count (`1` behind one reverse proxy) or addresses/subnets (`loopback, 10.0.0.0/8`).
+     */
+    TRUST_PROXY: z
+      .string()
+      .trim()
+      .default("false")
+      .transform((value): boolean | number | string => {
+        if (value === "" || value === "false" || value === "0") return false;
+        if (value === "true") return true;
+        return /^\d+$/.test(value) ? Number(value) : value;
+      }),
   })
   .superRefine((env, ctx) => {
     const app = [env.GITHUB_APP_ID, env.GITHUB_APP_PRIVATE_KEY, env.GITHUB_APP_INSTALLATION_ID];

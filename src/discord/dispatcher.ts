@@ -5,13 +5,13 @@
  * answer: a UserError's own message, or a reference the operator can find in the logs.
  */
 import type { APIInteraction } from "discord-api-types/v10";
-import { InteractionType } from "discord-api-types/v10";
+import { ApplicationCommandType, InteractionType } from "discord-api-types/v10";
 import { UserError } from "../errors.js";
 import type { Logger } from "../observability/logger.js";
 import { recordAudit } from "../store/audit-repository.js";
 import { checkAccess } from "./access.js";
 import type { Command, CommandContext, CommandServices } from "./commands/command.js";
-import { requiredCapability } from "./commands/command.js";
+import { cooldownFor, requiredCapability } from "./commands/command.js";
 import type { InteractionResponder } from "./interaction.js";
 import { commandNameOf, interactionUser, readOptions } from "./interaction.js";
 import { NO_MENTIONS } from "./render/message.js";
@@ -108,20 +108,27 @@ export function createInteractionDispatcher(options: {
       return;
     }
 
-    if (command.cooldownSeconds && interaction.type === InteractionType.ApplicationCommand) {
-      const key = `${name}:${context.user.id}`;
+    const cooldown = cooldownFor(command, invocation);
+    let cooldownKey: string | undefined;
+    if (cooldown && interaction.type === InteractionType.ApplicationCommand) {
+      cooldownKey = `${cooldown.key}:${context.user.id}`;
       const now = services.clock();
-      const readyAt = (lastUse.get(key) ?? 0) + command.cooldownSeconds * 1000;
+      const readyAt = (lastUse.get(cooldownKey) ?? 0) + cooldown.seconds * 1000;
       if (now < readyAt) {
         const seconds = Math.ceil((readyAt - now) / 1000);
+        // Context-menu commands ("Create Linear issue") are not typed with a slash.
+        const label =
+          interaction.data.type === ApplicationCommandType.ChatInput
+            ? `/${cooldown.key}`
+            : `"${cooldown.key}"`;
         await respond.reply(
-          { content: `Slow down: /${name} can be used again in ${seconds} s.` },
+          { content: `Slow down: ${label} can be used again in ${seconds} s.` },
           { ephemeral: true },
         );
         count("rate_limited");
         return;
       }
-      lastUse.set(key, now);
+      lastUse.set(cooldownKey, now);
     }
 
     const deferTimer = setTimeout(() => {
@@ -160,6 +167,8 @@ export function createInteractionDispatcher(options: {
     } catch (error) {
       clearTimeout(deferTimer);
       if (error instanceof UserError) {
+        // A refusal did none of the expensive work: the user may fix the input and try again at once.
+        if (cooldownKey) lastUse.delete(cooldownKey);
         await respond
           .reply({ content: error.message, allowed_mentions: NO_MENTIONS }, { ephemeral: true })
           .catch(() => {});

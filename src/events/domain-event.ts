@@ -139,6 +139,8 @@ export type GitHubEvent = EventBase & { source: "github"; repo: string } & (
         label?: string;
         /** For review_requested: a user login or `team-slug`. */
         requestedReviewer?: string;
+        /** Set when `requestedReviewer` is a team slug, not a login: teams are never mentioned as a person. */
+        requestedReviewerIsTeam?: true;
       }
     | {
         kind: "github.pull_request_review";
@@ -223,6 +225,9 @@ export interface LinearIssueInfo {
   /** Linear state type: backlog | unstarted | started | completed | canceled | triage */
   stateType?: string;
   assignee?: string;
+  /** The assignee's Linear user id and email, for mentioning their linked Discord member. */
+  assigneeId?: string;
+  assigneeEmail?: string;
   priority: number;
   /** No priority | Urgent | High | Medium | Low */
   priorityLabel: string;

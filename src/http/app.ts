@@ -5,6 +5,7 @@
 import express from "express";
 import type { ErrorRequestHandler, Request, RequestHandler, Response } from "express";
 import type { Logger } from "../observability/logger.js";
+import { INTERACTIONS_BODY_LIMIT_BYTES } from "./discord-interactions.js";
 import type { Metrics } from "../observability/metrics.js";
 import type { WebhookRequest, WebhookResponse } from "../sources/webhook-receiver.js";
 
@@ -28,12 +29,16 @@ export interface HttpAppOptions {
   readiness: ReadinessCheck[];
   /** Called after a delivery was stored, to wake the inbox worker. */
   onAccepted: () => void;
+  /** `POST /discord/interactions`; undefined without DISCORD_PUBLIC_KEY, and the route answers 404. */
+  discordInteractions?: RequestHandler;
+  /** Express's "trust proxy" (TRUST_PROXY): false unless the operator names the proxies in front. */
+  trustProxy?: boolean | number | string;
 }
 
 export function createHttpApp(options: HttpAppOptions): express.Express {
   const app = express();
   app.disable("x-powered-by");
-  app.set("trust proxy", false);
+  app.set("trust proxy", options.trustProxy ?? false);
 
   app.post(
     "/webhooks/github",
@@ -45,7 +50,21 @@ export function createHttpApp(options: HttpAppOptions): express.Express {
     express.raw({ type: () => true, limit: options.bodyLimits.linear }),
     webhookHandler("linear", options.linear, "LINEAR_WEBHOOK_SECRET", options),
   );
-  app.all(["/webhooks/github", "/webhooks/linear"], (_req, res) => {
+  if (options.discordInteractions) {
+    app.post(
+      "/discord/interactions",
+      express.raw({ type: () => true, limit: INTERACTIONS_BODY_LIMIT_BYTES }),
+      options.discordInteractions,
+    );
+  } else {
+    app.post("/discord/interactions", (_req, res) => {
+      res.status(404).json({
+        status: "not found",
+        message: "Discord HTTP interactions are off: set DISCORD_PUBLIC_KEY to enable them.",
+      });
+    });
+  }
+  app.all(["/webhooks/github", "/webhooks/linear", "/discord/interactions"], (_req, res) => {
     res.set("Allow", "POST").status(405).json({ status: "rejected", message: "Use POST." });
   });
 

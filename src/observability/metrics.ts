@@ -17,14 +17,27 @@ export interface Metrics {
   outboxFailures: Counter<"kind">;
   /** From the webhook's receipt to Discord confirming the message. */
   notificationLatency: Histogram;
+  /** Interactions by command and outcome (ok, refused, denied, error, unknown, rate_limited). */
+  interactions: Counter<"command" | "outcome">;
+  /** Scheduled job runs by job and outcome (ok, error, skipped). */
+  jobRuns: Counter<"job" | "outcome">;
+  /** How long job runs take. */
+  jobDuration: Histogram<"job">;
+  /** 1 while the Discord gateway session is ready, 0 otherwise; absent in processes without a gateway. */
+  gatewayConnected: Gauge;
 }
 
 export function createMetrics(
-  options: { collectOutbox?: () => Promise<Record<string, number>> } = {},
+  options: {
+    collectOutbox?: () => Promise<Record<string, number>>;
+    /** Whether the gateway is connected, read at scrape time; undefined when this process runs none. */
+    gatewayConnected?: () => boolean | undefined;
+  } = {},
 ): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: "switchboard_" });
   const collectOutbox = options.collectOutbox;
+  const gatewayConnected = options.gatewayConnected;
   return {
     registry,
     deliveriesReceived: new Counter({
@@ -77,6 +90,34 @@ export function createMetrics(
       help: "From a webhook's receipt to Discord confirming the message.",
       buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
       registers: [registry],
+    }),
+    interactions: new Counter({
+      name: "switchboard_interactions_total",
+      help: "Discord interactions handled, by command and outcome (ok, refused, denied, error, unknown, rate_limited).",
+      labelNames: ["command", "outcome"],
+      registers: [registry],
+    }),
+    jobRuns: new Counter({
+      name: "switchboard_job_runs_total",
+      help: "Scheduled job runs, by job and outcome (ok, error, skipped).",
+      labelNames: ["job", "outcome"],
+      registers: [registry],
+    }),
+    jobDuration: new Histogram({
+      name: "switchboard_job_duration_seconds",
+      help: "Duration of scheduled job runs.",
+      labelNames: ["job"],
+      buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300, 900],
+      registers: [registry],
+    }),
+    gatewayConnected: new Gauge({
+      name: "switchboard_gateway_connected",
+      help: "1 while the Discord gateway session is ready, 0 while connecting or disconnected.",
+      registers: [registry],
+      collect() {
+        const connected = gatewayConnected?.();
+        if (connected !== undefined) this.set(connected ? 1 : 0);
+      },
     }),
   };
 }

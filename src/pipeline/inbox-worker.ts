@@ -1,17 +1,19 @@
 /**
- * Turns stored deliveries into outbox messages. Each delivery is handled in one transaction (normalize,
- * route, update the item, enqueue, mark processed), so a crash either leaves it pending or fully handled:
- * never half-posted, never twice.
+ * Turns stored deliveries into outbox messages. Each delivery is handled atomically (normalize, route, update
+ * the item, enqueue, mark processed), so a crash either leaves it pending or fully handled: never
+ * half-posted, never twice.
  */
 import type { Kysely } from "kysely";
 import type { Logger } from "../observability/logger.js";
 import type { Metrics } from "../observability/metrics.js";
 import { finishDelivery, listPendingDeliveries, recordDeliveryAttempt } from "../store/inbox-repository.js";
 import type { InboxRow } from "../store/inbox-repository.js";
+import { findLinkedDiscordUsers } from "../store/identity-repository.js";
 import { findTrackedItem, saveTrackedItem } from "../store/item-repository.js";
 import { enqueueMessages } from "../store/outbox-repository.js";
 import type { DatabaseSchema } from "../store/schema.js";
 import { mergeItemSnapshot } from "./item-tracker.js";
+import { mentionTargets } from "./mention-targets.js";
 import { normalizeStoredDelivery } from "./normalize-delivery.js";
 import { planMessages } from "./plan-messages.js";
 import { routeEvent } from "./router.js";
@@ -21,7 +23,8 @@ import type { WorkerLoop } from "./worker-loop.js";
 
 /** A delivery that fails this many times (a bug, not bad input) is parked as failed for an operator. */
 const MAX_PROCESSING_ATTEMPTS = 5;
-const BATCH_SIZE = 100;
+/** Deliveries per batch and transaction: bounds how long one batch holds the event loop (about 1 ms each). */
+const BATCH_SIZE = 10;
 const IDLE_POLL_MS = 1000;
 
 export interface InboxWorkerOptions {
@@ -42,80 +45,123 @@ export function createInboxWorker(
 ): WorkerLoop & { processPending(): Promise<number> } {
   const clock = options.clock ?? Date.now;
 
-  async function processDelivery(row: InboxRow, rules: RouteRule[]): Promise<number> {
+  /**
+   * Stores what one delivery becomes, inside the batch's transaction; returns what to log and count once the
+   * batch is committed.
+   */
+  async function processDelivery(
+    trx: Kysely<DatabaseSchema>,
+    row: InboxRow,
+    rules: RouteRule[],
+  ): Promise<() => number> {
     const log = options.logger.child({ delivery: row.delivery_id, source: row.source, event: row.event });
     const result = normalizeStoredDelivery(row);
     if (result.outcome === "ignored") {
-      await finishDelivery(options.db, row.id, {
+      await finishDelivery(trx, row.id, {
         status: "ignored",
         eventName: null,
         detail: result.reason,
         at: clock(),
       });
-      options.metrics.deliveriesProcessed.inc({ source: row.source, outcome: "ignored" });
-      log.info({ reason: result.reason }, "Delivery recorded and ignored");
-      return 0;
+      return () => {
+        options.metrics.deliveriesProcessed.inc({ source: row.source, outcome: "ignored" });
+        log.info({ reason: result.reason }, "Delivery recorded and ignored");
+        return 0;
+      };
     }
     const event = result.event;
     const deliveries = routeEvent(event, rules, options.defaultChannel);
-    const enqueued = await options.db.transaction().execute(async (trx) => {
-      let item = event.item;
-      if (item) {
-        item = mergeItemSnapshot(await findTrackedItem(trx, item.key), item, event.name);
-        await saveTrackedItem(trx, item, clock());
-      }
-      const rows = planMessages({
-        event,
-        deliveries,
-        item,
-        threadsSupported: options.threadsSupported,
-        inboxId: row.id,
-        originAt: row.received_at,
-        now: clock(),
+    let item = event.item;
+    if (item) {
+      item = mergeItemSnapshot(await findTrackedItem(trx, item.key), item, event.name);
+      await saveTrackedItem(trx, item, clock());
+    }
+    // Linked Discord members this event asks something of: a requested reviewer, a new assignee.
+    const mentions = deliveries.length > 0 ? await findLinkedDiscordUsers(trx, mentionTargets(event)) : [];
+    const rows = planMessages({
+      event,
+      deliveries,
+      item,
+      threadsSupported: options.threadsSupported,
+      inboxId: row.id,
+      originAt: row.received_at,
+      now: clock(),
+      mentions,
+    });
+    await enqueueMessages(trx, rows);
+    const detail =
+      deliveries.length > 0 ? `to ${deliveries.map((d) => d.route).join(", ")}` : "no route matched";
+    await finishDelivery(trx, row.id, { status: "processed", eventName: event.name, detail, at: clock() });
+    return () => {
+      options.metrics.deliveriesProcessed.inc({
+        source: row.source,
+        outcome: rows.length > 0 ? "posted" : "no_route",
       });
-      await enqueueMessages(trx, rows);
-      const detail =
-        deliveries.length > 0 ? `to ${deliveries.map((d) => d.route).join(", ")}` : "no route matched";
-      await finishDelivery(trx, row.id, { status: "processed", eventName: event.name, detail, at: clock() });
+      log.info(
+        { eventName: event.name, messages: rows.length },
+        rows.length > 0 ? "Delivery routed" : "No route matched",
+      );
       return rows.length;
-    });
-    options.metrics.deliveriesProcessed.inc({
-      source: row.source,
-      outcome: enqueued > 0 ? "posted" : "no_route",
-    });
-    log.info(
-      { eventName: event.name, messages: enqueued },
-      enqueued > 0 ? "Delivery routed" : "No route matched",
-    );
-    return enqueued;
+    };
   }
 
+  /** A delivery that threw: its own work is rolled back, the attempt is counted, and it is parked at the limit. */
+  async function recordFailure(
+    trx: Kysely<DatabaseSchema>,
+    row: InboxRow,
+    error: unknown,
+  ): Promise<() => number> {
+    const message = error instanceof Error ? error.message : String(error);
+    const attempts = await recordDeliveryAttempt(trx, row.id, message);
+    const parked = attempts >= MAX_PROCESSING_ATTEMPTS;
+    if (parked) {
+      await finishDelivery(trx, row.id, { status: "failed", eventName: null, detail: message, at: clock() });
+    }
+    return () => {
+      const log = options.logger.child({ delivery: row.delivery_id, source: row.source });
+      if (parked) {
+        options.metrics.deliveriesProcessed.inc({ source: row.source, outcome: "failed" });
+        log.error({ err: error, attempts }, "Delivery failed repeatedly and was parked");
+      } else {
+        log.warn({ err: error, attempts }, "Delivery processing failed; will retry");
+      }
+      return 0;
+    };
+  }
+
+  /**
+   * One transaction for the whole batch, one savepoint per delivery. With synchronous=FULL each commit costs
+   * an fsync that holds the event loop, so a commit per delivery would let the worker starve the webhook
+   * receivers under load. A delivery that throws rolls back to its savepoint alone; a crash before the
+   * commit leaves the whole batch pending, so each delivery is still handled entirely or not at all.
+   */
   async function processPending(): Promise<number> {
     const rows = await listPendingDeliveries(options.db, BATCH_SIZE);
     if (rows.length === 0) return 0;
     const rules = await options.listRules();
-    let enqueued = 0;
-    for (const row of rows) {
-      try {
-        enqueued += await processDelivery(row, rules);
-      } catch (error) {
-        const message = error instanceof Error ? error.message : String(error);
-        const attempts = await recordDeliveryAttempt(options.db, row.id, message);
-        const log = options.logger.child({ delivery: row.delivery_id, source: row.source });
-        if (attempts >= MAX_PROCESSING_ATTEMPTS) {
-          await finishDelivery(options.db, row.id, {
-            status: "failed",
-            eventName: null,
-            detail: message,
-            at: clock(),
-          });
-          options.metrics.deliveriesProcessed.inc({ source: row.source, outcome: "failed" });
-          log.error({ err: error, attempts }, "Delivery failed repeatedly and was parked");
-        } else {
-          log.warn({ err: error, attempts }, "Delivery processing failed; will retry");
+    const afterCommit: Array<() => number> = [];
+    const trx = await options.db.startTransaction().execute();
+    try {
+      for (const row of rows) {
+        const savepoint = await trx.savepoint("delivery").execute();
+        try {
+          afterCommit.push(await processDelivery(savepoint, row, rules));
+        } catch (error) {
+          await savepoint.rollbackToSavepoint("delivery").execute();
+          afterCommit.push(await recordFailure(savepoint, row, error));
         }
+        await savepoint.releaseSavepoint("delivery").execute();
       }
+      await trx.commit().execute();
+    } catch (error) {
+      // The batch's failure is the error worth reporting, not a rollback that fails after it.
+      await trx
+        .rollback()
+        .execute()
+        .catch(() => undefined);
+      throw error;
     }
+    const enqueued = afterCommit.reduce((sum, report) => sum + report(), 0);
     if (enqueued > 0) options.onEnqueued();
     return rows.length;
   }

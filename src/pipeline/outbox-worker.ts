@@ -7,8 +7,9 @@ import type { Kysely } from "kysely";
 import type { Logger } from "../observability/logger.js";
 import type { Metrics } from "../observability/metrics.js";
 import { findItemThread, saveItemThread } from "../store/item-repository.js";
+import { createGroupCommit } from "../store/group-commit.js";
 import {
-  listPendingMessages,
+  listQueueHeads,
   markDead,
   markSent,
   recordProgress,
@@ -44,6 +45,10 @@ export function createOutboxWorker(
   const clock = options.clock ?? Date.now;
   const random = options.random ?? Math.random;
   const { db, sink } = options;
+  // Channels confirmed in the same turn are marked sent in one commit (one fsync) instead of one each.
+  const markSentTogether = createGroupCommit(db, (trx, sent: { id: number; at: number }) =>
+    markSent(trx, sent.id, sent.at),
+  );
 
   /** Exponential backoff with "equal jitter": half fixed, half random, capped. */
   function backoffMs(attempt: number): number {
@@ -80,13 +85,17 @@ export function createOutboxWorker(
       if (!row.message_id) await recordProgress(db, row.id, { message_id: cardId });
       threadId = row.thread_id ?? (await sink.startThread(row.channel_id, cardId, payload.threadName!)).id;
       if (!row.thread_id) {
-        await recordProgress(db, row.id, { thread_id: threadId });
-        await saveItemThread(db, {
-          itemKey,
-          channelId: row.channel_id,
-          messageId: cardId,
-          threadId,
-          at: clock(),
+        // Together or not at all: with the thread recorded on the row but not in the item's index, a retry
+        // would skip indexing it and the item's next event would open a second card and thread.
+        await db.transaction().execute(async (trx) => {
+          await recordProgress(trx, row.id, { thread_id: threadId });
+          await saveItemThread(trx, {
+            itemKey,
+            channelId: row.channel_id,
+            messageId: cardId,
+            threadId,
+            at: clock(),
+          });
         });
       }
     }
@@ -101,7 +110,7 @@ export function createOutboxWorker(
       if (row.operation === "item") await deliverItem(row, payload);
       else await deliverPost(row, payload);
       const now = clock();
-      await markSent(db, row.id, now);
+      await markSentTogether({ id: row.id, at: now });
       options.metrics.notificationLatency.observe((now - row.origin_at) / 1000);
       log.debug("Message delivered");
     } catch (error) {
@@ -126,18 +135,40 @@ export function createOutboxWorker(
     }
   }
 
-  /** Sends the head of each channel's queue when it is due; returns the delay until the next due head. */
+  /**
+   * Channels with a delivery in flight. Each channel runs on its own: one waiting out a 429 on its route, or
+   * a request that hangs until the timeout, does not hold up the others (only a global 429 does).
+   */
+  const inFlight = new Map<string, Promise<void>>();
+
+  /**
+   * Starts the head of each idle channel's queue when it is due; returns the delay until the next due head.
+   * A delivery that finishes wakes the loop, so its channel's next message goes out at once.
+   */
   async function deliverDue(): Promise<number> {
-    const rows = await listPendingMessages(db, SCAN_LIMIT);
-    const heads = new Map<string, OutboxRow>();
-    for (const row of rows) if (!heads.has(row.channel_id)) heads.set(row.channel_id, row);
+    // A channel busy now may finish while the rows are read, so the row read for it can be the one just
+    // sent: leave it alone. Its delivery wakes the loop when done, and the next round reads it afresh.
+    const busy = new Set(inFlight.keys());
+    const heads = await listQueueHeads(db, SCAN_LIMIT);
     const now = clock();
-    const due = [...heads.values()].filter((row) => row.next_attempt_at <= now);
-    for (let i = 0; i < due.length; i += MAX_PARALLEL_CHANNELS) {
-      await Promise.all(due.slice(i, i + MAX_PARALLEL_CHANNELS).map(deliver));
+    let nextDue = Number.POSITIVE_INFINITY;
+    for (const row of heads) {
+      if (busy.has(row.channel_id)) continue;
+      if (row.next_attempt_at > now) {
+        nextDue = Math.min(nextDue, row.next_attempt_at);
+      } else if (inFlight.size < MAX_PARALLEL_CHANNELS) {
+        const delivery = deliver(row)
+          .catch((error: unknown) =>
+            options.logger.error({ err: error, outbox: row.id }, "Outbox delivery failed"),
+          )
+          .finally(() => {
+            inFlight.delete(row.channel_id);
+            loop.wake();
+          });
+        inFlight.set(row.channel_id, delivery);
+      }
+      // A due head beyond MAX_PARALLEL_CHANNELS starts when a delivery in flight finishes and wakes the loop.
     }
-    if (due.length > 0) return 0;
-    const nextDue = Math.min(...[...heads.values()].map((row) => row.next_attempt_at));
     return Number.isFinite(nextDue) ? Math.min(IDLE_POLL_MS, Math.max(0, nextDue - clock())) : IDLE_POLL_MS;
   }
 
@@ -145,5 +176,12 @@ export function createOutboxWorker(
     runBatch: deliverDue,
     onError: (error) => options.logger.error({ err: error }, "Outbox worker batch failed"),
   });
-  return { ...loop, deliverDue };
+  return {
+    ...loop,
+    async stop() {
+      await loop.stop();
+      await Promise.all(inFlight.values());
+    },
+    deliverDue,
+  };
 }

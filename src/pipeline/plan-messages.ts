@@ -6,7 +6,7 @@ import { randomBytes } from "node:crypto";
 import type { DomainEvent, ItemSnapshot } from "../events/domain-event.js";
 import { itemThreadName, renderItemCard } from "../discord/render/item-card.js";
 import type { DiscordMessage } from "../discord/render/message.js";
-import { toMessage } from "../discord/render/message.js";
+import { fitMessage, toMessage } from "../discord/render/message.js";
 import { summarizeEvent } from "../discord/render/summarize-event.js";
 import type { NewOutboxRow } from "../store/outbox-repository.js";
 import type { RouteDelivery } from "./router.js";
@@ -28,8 +28,14 @@ export function planMessages(input: {
   inboxId: number | null;
   originAt: number;
   now: number;
+  /**
+   * Discord user ids to mention (linked members the event asks something of). They alone go into
+   * `allowed_mentions.users`; the card never mentions, so editing it pings nobody again.
+   */
+  mentions?: string[];
 }): NewOutboxRow[] {
   const summary = summarizeEvent(input.event);
+  const mentions = input.mentions ?? [];
   return input.deliveries.map((delivery) => {
     const threaded =
       input.item !== undefined &&
@@ -38,11 +44,11 @@ export function planMessages(input: {
       delivery.style === "full";
     const payload: OutboxPayload = threaded
       ? {
-          message: toMessage(summary, "full"),
+          message: withMentions(toMessage(summary, "full"), mentions),
           card: renderItemCard(input.item!),
           threadName: itemThreadName(input.item!),
         }
-      : { message: toMessage(summary, delivery.style) };
+      : { message: withMentions(toMessage(summary, delivery.style), mentions) };
     return {
       inbox_id: input.inboxId,
       channel_id: delivery.channel,
@@ -61,6 +67,25 @@ export function planMessages(input: {
       origin_at: input.originAt,
       sent_at: null,
     };
+  });
+}
+
+/** Discord accepts at most 100 ids in `allowed_mentions.users`. */
+const MAX_MENTIONED_USERS = 100;
+const SNOWFLAKE = /^\d{17,20}$/;
+
+/**
+ * `<@id>` for each user ahead of the message's own content, and exactly those users allowed to be pinged:
+ * `parse` stays empty, so a `<@123>` or `@everyone` in a title or body still pings nobody.
+ */
+export function withMentions(message: DiscordMessage, userIds: readonly string[]): DiscordMessage {
+  const users = [...new Set(userIds)].filter((id) => SNOWFLAKE.test(id)).slice(0, MAX_MENTIONED_USERS);
+  if (users.length === 0) return message;
+  const prefix = users.map((id) => `<@${id}>`).join(" ");
+  return fitMessage({
+    ...message,
+    content: message.content ? `${prefix} ${message.content}` : prefix,
+    allowed_mentions: { parse: [], users },
   });
 }
 

@@ -112,6 +112,61 @@ function buildMigrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    "0003_feedback": {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable("feedback_captures")
+          .addColumn("message_id", "text", (c) => c.primaryKey())
+          .addColumn("channel_id", "text", (c) => c.notNull())
+          .addColumn("guild_id", "text")
+          .addColumn("issue_id", "text")
+          .addColumn("issue_identifier", "text")
+          .addColumn("issue_url", "text")
+          .addColumn("status", "text", (c) => c.notNull())
+          .addColumn("created_by", "text", (c) => c.notNull())
+          .addColumn("created_at", "bigint", (c) => c.notNull())
+          .execute();
+      },
+    },
+    "0004_jobs": {
+      async up(db: Kysely<unknown>) {
+        await idColumn(dialect, db.schema.createTable("job_runs"))
+          .addColumn("job", "text", (c) => c.notNull())
+          .addColumn("trigger", "text", (c) => c.notNull())
+          .addColumn("started_at", "bigint", (c) => c.notNull())
+          .addColumn("finished_at", "bigint", (c) => c.notNull())
+          .addColumn("outcome", "text", (c) => c.notNull())
+          .addColumn("items", "integer", (c) => c.notNull().defaultTo(0))
+          .addColumn("summary", "text")
+          .addColumn("error", "text")
+          .addColumn("dry_run", "integer", (c) => c.notNull().defaultTo(0))
+          .execute();
+        await db.schema.createIndex("job_runs_job").on("job_runs").columns(["job", "id"]).execute();
+
+        await db.schema
+          .createTable("job_state")
+          .addColumn("job", "text", (c) => c.primaryKey())
+          .addColumn("paused", "integer", (c) => c.notNull().defaultTo(0))
+          .addColumn("paused_by", "text")
+          .addColumn("next_run_at", "bigint")
+          .addColumn("updated_at", "bigint", (c) => c.notNull())
+          .execute();
+
+        await db.schema
+          .createTable("leases")
+          .addColumn("name", "text", (c) => c.primaryKey())
+          .addColumn("holder", "text", (c) => c.notNull())
+          .addColumn("expires_at", "bigint", (c) => c.notNull())
+          .execute();
+
+        await db.schema
+          .createTable("pr_reminders")
+          .addColumn("pr_key", "text", (c) => c.primaryKey())
+          .addColumn("channel_id", "text", (c) => c.notNull())
+          .addColumn("reminded_at", "bigint", (c) => c.notNull())
+          .execute();
+      },
+    },
   };
 }
 

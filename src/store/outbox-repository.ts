@@ -20,6 +20,30 @@ export async function listPendingMessages(db: Kysely<DatabaseSchema>, limit: num
     .execute();
 }
 
+/**
+ * The head of each channel's queue (its oldest pending message) among the `scanLimit` oldest pending, oldest
+ * first. The scan reads two small columns; only the heads are read whole, so a long backlog costs the worker
+ * little for each message it sends.
+ */
+export async function listQueueHeads(db: Kysely<DatabaseSchema>, scanLimit: number): Promise<OutboxRow[]> {
+  const pending = await db
+    .selectFrom("outbox")
+    .select(["id", "channel_id"])
+    .where("status", "=", "pending")
+    .orderBy("id")
+    .limit(scanLimit)
+    .execute();
+  const heads = new Map<string, number>();
+  for (const row of pending) if (!heads.has(row.channel_id)) heads.set(row.channel_id, row.id);
+  if (heads.size === 0) return [];
+  return db
+    .selectFrom("outbox")
+    .selectAll()
+    .where("id", "in", [...heads.values()])
+    .orderBy("id")
+    .execute();
+}
+
 /** Save what a step achieved (a message id, a thread id) so a retry resumes after it. */
 export async function recordProgress(
   db: Kysely<DatabaseSchema>,

@@ -108,6 +108,71 @@ export interface IdentityLinkTable {
   updated_at: number;
 }
 
+export type FeedbackCaptureStatus = "creating" | "created";
+
+/**
+ * One Discord message filed as a Linear issue, by reaction or context menu. The message id is the key: a
+ * row is claimed ('creating') before Linear is asked, so concurrent reactions cannot both create.
+ */
+export interface FeedbackCaptureTable {
+  message_id: string;
+  channel_id: string;
+  guild_id: string | null;
+  issue_id: string | null;
+  issue_identifier: string | null;
+  issue_url: string | null;
+  status: FeedbackCaptureStatus;
+  /** Discord user id of whoever reacted or used the menu. */
+  created_by: string;
+  /** When the claim was taken (epoch ms); a 'creating' row older than the claim timeout may be retried. */
+  created_at: number;
+}
+
+export type JobRunOutcome = "ok" | "error" | "skipped";
+/** schedule: fired by cron; catch-up: a slot missed while no process ran jobs; manual: `/jobs run`. */
+export type JobRunTrigger = "schedule" | "catch-up" | "manual";
+
+/** One run of a scheduled job (or one that was skipped: paused, or the previous run still going). */
+export interface JobRunTable {
+  id: Generated<number>;
+  job: string;
+  trigger: JobRunTrigger;
+  started_at: number;
+  finished_at: number;
+  outcome: JobRunOutcome;
+  /** How many things the run handled (rows pruned, reminders posted...). */
+  items: number;
+  /** The job's one-line report of what it did or, in a dry run, would do. */
+  summary: string | null;
+  error: string | null;
+  /** 1 for a dry run (integers, not booleans: SQLite has no boolean to bind). */
+  dry_run: number;
+}
+
+/** Per-job state shared by every process: pause switch and the next slot, for catch-up after downtime. */
+export interface JobStateTable {
+  job: string;
+  paused: number;
+  paused_by: string | null;
+  /** The next scheduled slot as last computed by the process running jobs; past means it was missed. */
+  next_run_at: number | null;
+  updated_at: number;
+}
+
+/** A named lease: who holds it until when. Acquired and renewed by conditional update (see lease-repository.ts). */
+export interface LeaseTable {
+  name: string;
+  holder: string;
+  expires_at: number;
+}
+
+/** The last stale-PR reminder per pull request (`owner/name#12`), so a PR is reminded at most once per period. */
+export interface PrReminderTable {
+  pr_key: string;
+  channel_id: string;
+  reminded_at: number;
+}
+
 export interface DatabaseSchema {
   inbox: InboxTable;
   outbox: OutboxTable;
@@ -116,4 +181,9 @@ export interface DatabaseSchema {
   audit_log: AuditLogTable;
   subscriptions: SubscriptionTable;
   identity_links: IdentityLinkTable;
+  feedback_captures: FeedbackCaptureTable;
+  job_runs: JobRunTable;
+  job_state: JobStateTable;
+  leases: LeaseTable;
+  pr_reminders: PrReminderTable;
 }

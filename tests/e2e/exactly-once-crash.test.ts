@@ -13,7 +13,7 @@ import { signGitHubDelivery } from "../../src/sources/signed-delivery.js";
 import type { SignedDelivery } from "../../src/sources/signed-delivery.js";
 import { startFakeDiscord } from "../fakes/discord-server.js";
 import type { FakeDiscord, FakeMessage } from "../fakes/discord-server.js";
-import { buildIfMissing, startChildSwitchboard } from "../support/child-switchboard.js";
+import { ensureBuilt, startChildSwitchboard } from "../support/child-switchboard.js";
 import type { ChildEnv, ChildSwitchboard } from "../support/child-switchboard.js";
 
 const CHANNEL = "222222222222222222";
@@ -32,7 +32,7 @@ let discord: FakeDiscord;
 const children: ChildSwitchboard[] = [];
 
 beforeAll(async () => {
-  buildIfMissing();
+  await ensureBuilt();
   directory = mkdtempSync(join(tmpdir(), "switchboard-crash-"));
   discord = await startFakeDiscord({ token: DISCORD_TOKEN });
 }, 120_000);
@@ -149,8 +149,7 @@ describe("exactly once across a crash", () => {
     const deliveries = await buildDeliveries();
 
     // First life: acknowledge deliveries until the kill, with requests in flight at that moment.
-    const T0=Date.now(); const lap=(l:string)=>console.log(l, Date.now()-T0, discord.messages.length);
-    const first = await startChildSwitchboard({ env });lap("started");
+    const first = await startChildSwitchboard({ env });
     children.push(first);
     const firstOutcomes = new Map<number, Outcome>();
     let acks = 0;
@@ -170,11 +169,12 @@ describe("exactly once across a crash", () => {
         }
       },
     );
-    lap("sent");
     expect(await killed).toEqual({ code: null, signal: "SIGKILL" });
 
     const ackedBeforeKill = [...firstOutcomes.entries()].filter(([, outcome]) => acknowledged(outcome));
-    const unacknowledged = deliveries.map((_, index) => index).filter((i) => !acknowledged(firstOutcomes.get(i)));
+    const unacknowledged = deliveries
+      .map((_, index) => index)
+      .filter((i) => !acknowledged(firstOutcomes.get(i)));
     // The kill really came mid-stream: some deliveries were acknowledged, some were not, and Discord had
     // not yet heard about all of the acknowledged ones.
     expect(ackedBeforeKill.length).toBeGreaterThanOrEqual(KILL_AFTER_ACKS);
@@ -183,24 +183,23 @@ describe("exactly once across a crash", () => {
 
     // Second life on the same database; GitHub redelivers everything that did not get a 2xx.
     const second = await startChildSwitchboard({ env });
-    children.push(second);lap("restarted");
+    children.push(second);
     const resendOutcomes = new Map<number, Outcome>();
     await send(() => second.url, deliveries, unacknowledged, resendOutcomes);
-    const resendStatuses = [...resendOutcomes.values()].map((outcome) => ("status" in outcome ? outcome.status : 0));
+    const resendStatuses = [...resendOutcomes.values()].map((outcome) =>
+      "status" in outcome ? outcome.status : 0,
+    );
     // 202: never stored before the crash. 200: stored, but the answer died with the process.
     expect(resendStatuses.every((status) => status === 202 || status === 200)).toBe(true);
 
-    lap("resent");
     // Drained: every delivery has reached Discord and nothing is left in the outbox.
     await waitUntil(async () => {
       const seen = new Set(discord.messages.map(deliveryNumber));
       return seen.size >= TOTAL && (await outboxPending(second)) === 0;
-    }, 30_000);
-    lap("drained");
+    }, 60_000);
     // A graceful stop finishes whatever is in flight, so nothing can arrive after the count below.
     expect(await second.stop()).toEqual({ code: 0, signal: null });
 
-    lap("stopped");
     const perDelivery = new Map<number, number>();
     for (const message of discord.messages) {
       expect(message.channelId).toBe(CHANNEL);
@@ -225,5 +224,5 @@ describe("exactly once across a crash", () => {
         `${resendStatuses.filter((s) => s === 200).length} answered 200 as already stored); ` +
         `${discord.messages.length} messages at Discord, ${twice.length} duplicated`,
     );
-  }, 60_000);
+  }, 120_000);
 });

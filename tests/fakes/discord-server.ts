@@ -9,6 +9,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
+import { attachFakeGateway, type FakeGateway, type FakeGatewayOptions } from "./discord-gateway.js";
 
 export type Fault =
   | { kind: "429"; retryAfterSeconds: number; global?: boolean }
@@ -42,6 +43,57 @@ export interface FakeDiscordOptions {
   forbiddenChannels?: string[];
   /** The one channel webhook; default id `1`, token `fake-token`, channel `100000000000000099`. */
   webhook?: { id: string; token: string; channelId: string };
+  /** The bot's application id (also its user id). Default `100000000000000001`. */
+  applicationId?: string;
+  /** The bot user's name. Default `Switchboard`. */
+  botUsername?: string;
+  /**
+   * How long after an interaction was created its initial response is still accepted; later callbacks get
+   * Discord's 404 Unknown interaction (10062). Default 3000 ms, as in Discord.
+   */
+  interactionDeadlineMs?: number;
+  /** Options for the fake gateway attached to this server (guilds, heartbeat interval, privileged intents). */
+  gateway?: Omit<FakeGatewayOptions, "server" | "rest">;
+}
+
+/** One answer the bot gave to an interaction, on any of the paths Discord offers. */
+export interface FakeInteractionResponse {
+  /** The interaction id, or `unknown` for a webhook call on a token the fake never saw. */
+  interactionId: string;
+  token: string;
+  /**
+   * callback: `POST /interactions/:id/:token/callback` (the initial response over REST);
+   * edit-original: `PATCH /webhooks/:app/:token/messages/@original`; follow-up: `POST /webhooks/:app/:token`;
+   * edit-follow-up: `PATCH /webhooks/:app/:token/messages/:id`.
+   */
+  kind: "callback" | "edit-original" | "follow-up" | "edit-follow-up";
+  /** How the initial response came: a REST callback, or the body of the HTTP interactions response. */
+  via: "rest" | "http";
+  /** InteractionResponseType for callbacks (4 reply, 5 deferred, 7 update, 8 autocomplete, 9 modal). */
+  type?: number;
+  data: Record<string, unknown>;
+  /** `data.flags` (64 = ephemeral); 0 when absent. */
+  flags: number;
+  ephemeral: boolean;
+  /** `data.content`, or "" when absent. */
+  content: string;
+  /** The message created or edited, for replies, edits and follow-ups. */
+  messageId?: string;
+  at: number;
+}
+
+/** A `PUT` of the command list: the scope it replaced and the body sent. */
+export interface FakeCommandWrite {
+  guildId?: string;
+  body: Array<Record<string, unknown>>;
+}
+
+/** A message the fake serves from `GET /channels/:id/messages/:mid`, posted by someone else. */
+export interface SeedMessage {
+  channelId: string;
+  content: string;
+  author?: { id: string; username: string; bot?: boolean };
+  embeds?: FakeEmbed[];
 }
 
 export interface FakeEmbed {
@@ -65,6 +117,8 @@ export interface FakeMessage {
   threadId?: string;
   /** Set when posted through the channel webhook. */
   webhookId?: string;
+  /** Set for messages seeded as written by someone else. */
+  author?: { id: string; username: string; bot?: boolean };
 }
 
 export interface FakeEdit {
@@ -104,6 +158,50 @@ export interface FakeDiscord {
   edits: FakeEdit[];
   threads: FakeThread[];
   requests: FakeRequest[];
+  /** The bot application's id; the bot user has the same id. */
+  applicationId: string;
+  botUser: {
+    id: string;
+    username: string;
+    bot: true;
+    discriminator: string;
+    global_name: null;
+    avatar: null;
+  };
+  /** Every answer to an interaction, in the order they arrived. */
+  interactionResponses: FakeInteractionResponse[];
+  /** Resolves with the responses for `interactionId` once `count` of them arrived (default 1). */
+  waitForInteractionResponses(
+    interactionId: string,
+    options?: { count?: number; timeoutMs?: number },
+  ): Promise<FakeInteractionResponse[]>;
+  /**
+   * Tells the fake an interaction exists (the gateway does this when it dispatches one; an HTTP test does it
+   * before posting), so its deadline and "already acknowledged" rules apply. `acknowledged` marks one answered
+   * outside the fake (the HTTP response), so edits of @original are accepted.
+   */
+  trackInteraction(interaction: {
+    id: string;
+    token: string;
+    channelId?: string;
+    acknowledged?: boolean;
+  }): void;
+  /**
+   * Records the initial response an HTTP interactions endpoint gave in its HTTP answer (Discord sees it; the
+   * fake does not), so `interactionResponses` tells the whole story on either transport.
+   */
+  recordHttpResponse(
+    interaction: { id: string; token: string },
+    response: { type: number; data?: unknown },
+  ): void;
+  /** The registered commands: global, or for one guild. */
+  registeredCommands(guildId?: string): Array<Record<string, unknown>>;
+  /** Every bulk overwrite (`PUT .../commands`), in order. */
+  commandWrites: FakeCommandWrite[];
+  /** Adds a message written by a user, so `GET /channels/:id/messages/:mid` finds it. */
+  seedMessage(message: SeedMessage): FakeMessage;
+  /** The fake gateway on this server's port (`gatewayUrl`). */
+  gateway: FakeGateway;
   /** Decide per request whether to fail it; replaces any earlier fault function. */
   setFaults(fn: (request: FaultRequest) => Fault | undefined): void;
   /** Fail every n-th request (n, 2n, ...), cycling through `kinds`; a bare "429" waits 1 s. */
@@ -155,6 +253,23 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
   let faults: (request: FaultRequest) => Fault | undefined = () => undefined;
   let requestCount = 0;
   let lastId = 0n;
+  const applicationId = options.applicationId ?? "100000000000000001";
+  const botUser = {
+    id: applicationId,
+    username: options.botUsername ?? "Switchboard",
+    bot: true as const,
+    discriminator: "0",
+    global_name: null,
+    avatar: null,
+  };
+  const interactionDeadlineMs = options.interactionDeadlineMs ?? 3000;
+  const interactionResponses: FakeInteractionResponse[] = [];
+  const responseListeners = new Set<() => void>();
+  /** Interactions by token: the interaction webhook is addressed by token alone. */
+  const interactions = new Map<string, TrackedInteraction>();
+  /** Registered commands by scope: `global` or a guild id. */
+  const commandScopes = new Map<string, Array<Record<string, unknown>>>();
+  const commandWrites: FakeCommandWrite[] = [];
 
   function nextId(): string {
     const candidate = (BigInt(Date.now()) - DISCORD_EPOCH) << 22n;
@@ -247,6 +362,265 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
     };
   }
 
+  // ---- Interactions: Discord's rules for answering them, which the dispatcher must satisfy. ----
+
+  function trackInteraction(interaction: {
+    id: string;
+    token: string;
+    channelId?: string;
+    acknowledged?: boolean;
+  }): TrackedInteraction {
+    const tracked: TrackedInteraction = {
+      id: interaction.id,
+      token: interaction.token,
+      ...(interaction.channelId === undefined ? {} : { channelId: interaction.channelId }),
+      createdAt: Date.now(),
+      acknowledged: interaction.acknowledged ?? false,
+      followUps: [],
+    };
+    // An interaction answered in the HTTP response has an original message Discord created from it.
+    if (tracked.acknowledged) tracked.original = interactionMessage({}, 0);
+    interactions.set(interaction.token, tracked);
+    return tracked;
+  }
+
+  function interactionMessage(data: Record<string, unknown>, flags: number): InteractionMessage {
+    return {
+      id: nextId(),
+      content: typeof data.content === "string" ? data.content : "",
+      embeds: Array.isArray(data.embeds) ? (data.embeds as FakeEmbed[]) : [],
+      components: Array.isArray(data.components) ? data.components : [],
+      flags,
+    };
+  }
+
+  function recordResponse(
+    tracked: TrackedInteraction | undefined,
+    token: string,
+    kind: FakeInteractionResponse["kind"],
+    data: Record<string, unknown>,
+    extra: { type?: number; messageId?: string } = {},
+    via: "rest" | "http" = "rest",
+  ): void {
+    const flags = typeof data.flags === "number" ? data.flags : 0;
+    interactionResponses.push({
+      interactionId: tracked?.id ?? "unknown",
+      token,
+      kind,
+      via,
+      ...extra,
+      data,
+      flags,
+      ephemeral: (flags & EPHEMERAL) === EPHEMERAL,
+      content: typeof data.content === "string" ? data.content : "",
+      at: Date.now(),
+    });
+    for (const listener of responseListeners) listener();
+  }
+
+  function interactionCallback(
+    id: string,
+    interactionToken: string,
+    body: Record<string, unknown>,
+    withResponse: boolean,
+  ): Answer {
+    const tracked = interactions.get(interactionToken) ?? trackInteraction({ id, token: interactionToken });
+    if (tracked.id !== id) throw new DiscordError(404, 10062, "Unknown interaction");
+    if (tracked.acknowledged)
+      throw new DiscordError(400, 40060, "Interaction has already been acknowledged.");
+    if (Date.now() - tracked.createdAt > interactionDeadlineMs) {
+      throw new DiscordError(404, 10062, "Unknown interaction");
+    }
+    const type = body.type;
+    const data = (typeof body.data === "object" && body.data !== null ? body.data : {}) as Record<
+      string,
+      unknown
+    >;
+    const flags = typeof data.flags === "number" ? data.flags : 0;
+    switch (type) {
+      case 4:
+        validateMessage(data, { create: true });
+        tracked.original = interactionMessage(data, flags);
+        break;
+      case 5:
+        tracked.original = interactionMessage({}, flags);
+        break;
+      case 6:
+      case 7:
+        if (type === 7) validateMessage(data, { create: false });
+        tracked.original = interactionMessage(data, flags);
+        break;
+      case 8: {
+        const choices = Array.isArray(data.choices) ? data.choices : undefined;
+        if (!choices) throw invalidForm({ data: { choices: requiredError() } });
+        if (choices.length > 25)
+          throw invalidForm({ data: { choices: lengthError("Must be 25 or fewer in length.") } });
+        break;
+      }
+      case 9:
+        if (
+          typeof data.custom_id !== "string" ||
+          typeof data.title !== "string" ||
+          !Array.isArray(data.components)
+        ) {
+          throw invalidForm({
+            data: { custom_id: requiredError(), title: requiredError(), components: requiredError() },
+          });
+        }
+        break;
+      default:
+        throw invalidForm({
+          type: {
+            _errors: [{ code: "BASE_TYPE_CHOICES", message: `Value must be one of (4, 5, 6, 7, 8, 9).` }],
+          },
+        });
+    }
+    tracked.acknowledged = true;
+    recordResponse(tracked, interactionToken, "callback", data, {
+      type,
+      ...(tracked.original ? { messageId: tracked.original.id } : {}),
+    });
+    if (!withResponse) return { status: 204 };
+    return {
+      status: 200,
+      body: {
+        interaction: { id, type: 2 },
+        resource: {
+          type,
+          ...(tracked.original ? { message: interactionMessageJson(tracked.original, tracked) } : {}),
+        },
+      },
+    };
+  }
+
+  function interactionWebhook(
+    method: string,
+    interactionToken: string,
+    messageId: string | undefined,
+    body: unknown,
+    wait: boolean,
+  ): Answer {
+    const tracked = interactions.get(interactionToken);
+    // The interaction webhook exists only once the interaction was acknowledged.
+    if (!tracked || !tracked.acknowledged) throw new DiscordError(404, 10015, "Unknown Webhook");
+    const json = () => {
+      if (typeof body !== "object" || body === null || Array.isArray(body)) {
+        throw new DiscordError(400, 50109, "The request body contains invalid JSON.");
+      }
+      return body as Record<string, unknown>;
+    };
+    if (messageId === undefined) {
+      if (method !== "POST") throw new DiscordError(405, 0, "405: Method Not Allowed");
+      const data = json();
+      validateMessage(data, { create: true });
+      const message = interactionMessage(data, typeof data.flags === "number" ? data.flags : 0);
+      tracked.followUps.push(message);
+      recordResponse(tracked, interactionToken, "follow-up", data, { messageId: message.id });
+      return wait ? { status: 200, body: interactionMessageJson(message, tracked) } : { status: 204 };
+    }
+    const message =
+      messageId === "@original" ? tracked.original : tracked.followUps.find((m) => m.id === messageId);
+    if (!message) throw new DiscordError(404, 10008, "Unknown Message");
+    if (method === "GET") return { status: 200, body: interactionMessageJson(message, tracked) };
+    if (method === "DELETE") {
+      if (messageId === "@original") delete tracked.original;
+      else tracked.followUps = tracked.followUps.filter((m) => m !== message);
+      return { status: 204 };
+    }
+    if (method !== "PATCH") throw new DiscordError(405, 0, "405: Method Not Allowed");
+    const data = json();
+    validateMessage(data, { create: false });
+    if ("content" in data) message.content = typeof data.content === "string" ? data.content : "";
+    if ("embeds" in data) message.embeds = Array.isArray(data.embeds) ? (data.embeds as FakeEmbed[]) : [];
+    if ("components" in data) message.components = Array.isArray(data.components) ? data.components : [];
+    recordResponse(
+      tracked,
+      interactionToken,
+      messageId === "@original" ? "edit-original" : "edit-follow-up",
+      data,
+      {
+        messageId: message.id,
+      },
+    );
+    return { status: 200, body: interactionMessageJson(message, tracked) };
+  }
+
+  function interactionMessageJson(
+    message: InteractionMessage,
+    tracked: TrackedInteraction,
+  ): Record<string, unknown> {
+    return {
+      id: message.id,
+      type: 20,
+      channel_id: tracked.channelId ?? "0",
+      content: message.content,
+      embeds: message.embeds,
+      components: message.components,
+      flags: message.flags,
+      webhook_id: applicationId,
+      application_id: applicationId,
+      author: botUser,
+      interaction_metadata: { id: tracked.id, type: 2 },
+      timestamp: new Date().toISOString(),
+      edited_timestamp: null,
+      mentions: [],
+      tts: false,
+    };
+  }
+
+  // ---- Application commands: bulk overwrite, the way Discord stores and echoes them. ----
+
+  function overwriteCommands(guildId: string | undefined, body: unknown): Array<Record<string, unknown>> {
+    if (!Array.isArray(body)) {
+      throw invalidForm({ _errors: [{ code: "BASE_TYPE_ARRAY", message: "Must be an array." }] });
+    }
+    if (body.length > 100) throw invalidForm({ _errors: [lengthError("Must be 100 or fewer in length.")] });
+    const scope = guildId ?? "global";
+    const existing = commandScopes.get(scope) ?? [];
+    const errors: Record<string, unknown> = {};
+    const seen = new Set<string>();
+    const stored = body.map((raw: unknown, index) => {
+      const command = (typeof raw === "object" && raw !== null ? raw : {}) as Record<string, unknown>;
+      const type = typeof command.type === "number" ? command.type : 1;
+      const problems = commandProblems(command, type);
+      const key = `${type}:${String(command.name)}`;
+      if (seen.has(key))
+        problems.name = {
+          _errors: [
+            {
+              code: "APPLICATION_COMMANDS_DUPLICATE_NAME",
+              message: "Application command names must be unique",
+            },
+          ],
+        };
+      seen.add(key);
+      if (Object.keys(problems).length) errors[index] = problems;
+      const previous = existing.find((c) => c.name === command.name && c.type === type);
+      const echoed: Record<string, unknown> = {
+        // Discord echoes what it was given plus its own defaults and identifiers.
+        type,
+        description: "",
+        default_member_permissions: null,
+        nsfw: false,
+        contexts: null,
+        integration_types: [0],
+        ...(guildId === undefined ? { dm_permission: true } : { guild_id: guildId }),
+        ...command,
+        id: previous?.id ?? nextId(),
+        application_id: applicationId,
+      };
+      echoed.version = previous && sameCommand(previous, echoed) ? previous.version : nextId();
+      return echoed;
+    });
+    if (Object.keys(errors).length) throw invalidForm(errors);
+    commandScopes.set(scope, stored);
+    commandWrites.push({
+      ...(guildId === undefined ? {} : { guildId }),
+      body: body as Array<Record<string, unknown>>,
+    });
+    return stored;
+  }
+
   function route(method: string, url: URL, auth: string | undefined, body: unknown): Answer {
     // Clients send versioned paths (`/api/v10/...`); webhook URLs copied from Discord are unversioned.
     const path = url.pathname.replace(/^\/api(?:\/v\d+)?/, "");
@@ -272,6 +646,44 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
           session_start_limit: { total: 1000, remaining: 1000, reset_after: 86_400_000, max_concurrency: 1 },
         },
       };
+    }
+    if (path === "/users/@me" && method === "GET") {
+      requireBot();
+      return { status: 200, body: botUser };
+    }
+    if (path === "/applications/@me" && method === "GET") {
+      requireBot();
+      return { status: 200, body: { id: applicationId, name: botUser.username, flags: 0, bot: botUser } };
+    }
+    if ((match = /^\/applications\/([^/]+)(?:\/guilds\/([^/]+))?\/commands$/.exec(path))) {
+      requireBot();
+      if (match[1] !== applicationId) {
+        throw new DiscordError(
+          403,
+          20012,
+          "You are not authorized to perform this action on this application",
+        );
+      }
+      const scope = match[2] ?? "global";
+      if (method === "GET") return { status: 200, body: commandScopes.get(scope) ?? [] };
+      if (method === "PUT") return { status: 200, body: overwriteCommands(match[2], body) };
+      throw new DiscordError(405, 0, "405: Method Not Allowed");
+    }
+    if ((match = /^\/interactions\/([^/]+)\/([^/]+)\/callback$/.exec(path)) && method === "POST") {
+      return interactionCallback(
+        match[1]!,
+        match[2]!,
+        json(),
+        url.searchParams.get("with_response") === "true",
+      );
+    }
+    if (
+      (match = /^\/webhooks\/([^/]+)\/([^/]+)(?:\/messages\/([^/]+))?$/.exec(path)) &&
+      match[1] === applicationId
+    ) {
+      // Clients percent-encode `@original` (discord.js sends `%40original`).
+      const messageId = match[3] === undefined ? undefined : decodeURIComponent(match[3]);
+      return interactionWebhook(method, match[2]!, messageId, body, url.searchParams.get("wait") === "true");
     }
     if ((match = /^\/webhooks\/([^/]+)\/([^/]+)$/.exec(path)) && method === "POST") {
       checkWebhook(match[1]!, match[2]!);
@@ -406,7 +818,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
   const { port } = server.address() as AddressInfo;
   const gatewayUrl = `ws://127.0.0.1:${port}`;
 
-  return {
+  const fake: Omit<FakeDiscord, "gateway"> & { gateway?: FakeGateway } = {
     url: `http://127.0.0.1:${port}/api`,
     webhookUrl: `http://127.0.0.1:${port}/api/webhooks/${webhook.id}/${webhook.token}`,
     gatewayUrl,
@@ -426,13 +838,158 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
     clearFaults() {
       faults = () => undefined;
     },
+    applicationId,
+    botUser,
+    interactionResponses,
+    async waitForInteractionResponses(interactionId, { count = 1, timeoutMs = 5000 } = {}) {
+      const matching = () => interactionResponses.filter((r) => r.interactionId === interactionId);
+      if (matching().length >= count) return matching();
+      return new Promise<FakeInteractionResponse[]>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          responseListeners.delete(listener);
+          reject(
+            new Error(
+              `Interaction ${interactionId}: ${matching().length} of ${count} responses within ${timeoutMs} ms`,
+            ),
+          );
+        }, timeoutMs);
+        const listener = () => {
+          if (matching().length < count) return;
+          clearTimeout(timer);
+          responseListeners.delete(listener);
+          resolve(matching());
+        };
+        responseListeners.add(listener);
+      });
+    },
+    trackInteraction(interaction) {
+      trackInteraction(interaction);
+    },
+    recordHttpResponse(interaction, response) {
+      const tracked =
+        interactions.get(interaction.token) ?? trackInteraction({ ...interaction, acknowledged: true });
+      tracked.acknowledged = true;
+      const data = (
+        typeof response.data === "object" && response.data !== null ? response.data : {}
+      ) as Record<string, unknown>;
+      if (response.type === 4 || response.type === 7) {
+        Object.assign((tracked.original ??= interactionMessage({}, 0)), interactionMessage(data, 0), {
+          id: tracked.original.id,
+        });
+      }
+      recordResponse(
+        tracked,
+        interaction.token,
+        "callback",
+        data,
+        { type: response.type, ...(tracked.original ? { messageId: tracked.original.id } : {}) },
+        "http",
+      );
+    },
+    registeredCommands(guildId) {
+      return commandScopes.get(guildId ?? "global") ?? [];
+    },
+    commandWrites,
+    seedMessage(seed) {
+      const message: FakeMessage = {
+        id: nextId(),
+        channelId: seed.channelId,
+        content: seed.content,
+        embeds: seed.embeds ?? [],
+        author: seed.author ?? { id: "200000000000000001", username: "ada" },
+      };
+      messages.push(message);
+      return message;
+    },
     async close() {
+      await fake.gateway?.close();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const socket of sockets) socket.destroy();
       server.closeAllConnections();
       await closed;
     },
   };
+  fake.gateway = attachFakeGateway({ ...options.gateway, server, rest: fake as FakeDiscord });
+  return fake as FakeDiscord;
+}
+
+interface InteractionMessage {
+  id: string;
+  content: string;
+  embeds: FakeEmbed[];
+  components: unknown[];
+  flags: number;
+}
+
+interface TrackedInteraction {
+  id: string;
+  token: string;
+  channelId?: string;
+  createdAt: number;
+  acknowledged: boolean;
+  original?: InteractionMessage;
+  followUps: InteractionMessage[];
+}
+
+/** MessageFlags.Ephemeral. */
+const EPHEMERAL = 1 << 6;
+
+const COMMAND_NAME = /^[-_'\p{L}\p{N}\p{sc=Deva}\p{sc=Thai}]{1,32}$/u;
+
+/** Discord's checks on a command's name, description and options (nested for subcommands). */
+function commandProblems(command: Record<string, unknown>, type: number): Record<string, unknown> {
+  const problems: Record<string, unknown> = {};
+  const name = typeof command.name === "string" ? command.name : "";
+  // Chat input names are lower case; context-menu names may have spaces and capitals.
+  const nameOk =
+    type === 1
+      ? COMMAND_NAME.test(name) && name === name.toLowerCase()
+      : name.length >= 1 && name.length <= 32;
+  if (!nameOk)
+    problems.name = {
+      _errors: [{ code: "APPLICATION_COMMAND_INVALID_NAME", message: `Command name is invalid` }],
+    };
+  const description = command.description;
+  if (type === 1) {
+    if (typeof description !== "string" || description.length < 1 || description.length > 100) {
+      problems.description = lengthError("Must be between 1 and 100 in length.");
+    }
+  } else if (description !== undefined && description !== "") {
+    problems.description = {
+      _errors: [
+        {
+          code: "APPLICATION_COMMAND_CONTEXT_MENU_DESCRIPTION",
+          message: "Context menu commands cannot have description",
+        },
+      ],
+    };
+  }
+  const options = command.options;
+  if (options !== undefined) {
+    if (!Array.isArray(options) || options.length > 25)
+      problems.options = lengthError("Must be 25 or fewer in length.");
+    else {
+      const optionErrors: Record<string, unknown> = {};
+      options.forEach((option: unknown, index) => {
+        const own = commandProblems(
+          (typeof option === "object" && option !== null ? option : {}) as Record<string, unknown>,
+          1,
+        );
+        if (Object.keys(own).length) optionErrors[index] = own;
+      });
+      if (Object.keys(optionErrors).length) problems.options = optionErrors;
+    }
+  }
+  return problems;
+}
+
+function sameCommand(a: Record<string, unknown>, b: Record<string, unknown>): boolean {
+  const strip = ({ id: _id, version: _version, ...rest }: Record<string, unknown>) => rest;
+  return JSON.stringify(strip(a)) === JSON.stringify(strip(b));
+}
+
+function requiredError(): unknown {
+  return { _errors: [{ code: "BASE_TYPE_REQUIRED", message: "This field is required" }] };
 }
 
 function defaultFault(kind: FaultKind): Fault {
@@ -472,7 +1029,11 @@ function messageJson(message: FakeMessage): Record<string, unknown> {
     ...(message.nonce === undefined ? {} : { nonce: message.nonce }),
     ...(message.webhookId === undefined ? {} : { webhook_id: message.webhookId }),
     ...(message.threadId === undefined ? {} : { thread: { id: message.threadId, type: 11 } }),
-    author: { id: message.webhookId ?? "100000000000000001", username: "Switchboard", bot: true },
+    author: message.author ?? {
+      id: message.webhookId ?? "100000000000000001",
+      username: "Switchboard",
+      bot: true,
+    },
     timestamp: new Date().toISOString(),
     edited_timestamp: null,
     mentions: [],

@@ -8,7 +8,9 @@
  */
 import { execFileSync, spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
-import { existsSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { createServer } from "node:net";
 import type { AddressInfo } from "node:net";
 import { dirname, join } from "node:path";
@@ -46,10 +48,44 @@ process.once("exit", () => {
   for (const child of running) if (child.pid !== undefined) child.kill("SIGKILL");
 });
 
-/** `npm test` builds first; running one test file directly may not have, so build once when dist is absent. */
-export function buildIfMissing(): void {
-  if (existsSync(CLI_PATH)) return;
-  execFileSync("npm", ["run", "build", "--silent"], { cwd: REPO_ROOT, stdio: "inherit" });
+/**
+ * `npm test` builds first. A test file run on its own may find dist/ missing, or older than src/ (and then the
+ * child would run other code than the in-process harness, on the same database): build then. Test files run
+ * in parallel, so one builds while the others wait for it.
+ */
+export async function ensureBuilt(): Promise<void> {
+  if (!distIsStale()) return;
+  const lock = join(
+    tmpdir(),
+    `switchboard-build-${createHash("sha1").update(REPO_ROOT).digest("hex").slice(0, 12)}.lock`,
+  );
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch {
+      // Held by another test file; a holder that died leaves it behind, so an old one is broken.
+      if (Date.now() - (statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now()) > 120_000) {
+        rmSync(lock, { recursive: true, force: true });
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+  try {
+    if (distIsStale())
+      execFileSync("npm", ["run", "build", "--silent"], { cwd: REPO_ROOT, stdio: "inherit" });
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+function distIsStale(): boolean {
+  const built = statSync(CLI_PATH, { throwIfNoEntry: false })?.mtimeMs;
+  if (built === undefined) return true;
+  const sources = readdirSync(join(REPO_ROOT, "src"), { recursive: true, withFileTypes: true });
+  return sources.some(
+    (entry) => entry.isFile() && statSync(join(entry.parentPath, entry.name)).mtimeMs > built,
+  );
 }
 
 /** A loopback port that was free a moment ago (the OS picks it; the listener is closed again at once). */
@@ -117,7 +153,9 @@ export async function startChildSwitchboard(
     if (Date.now() > deadline) {
       child.kill("SIGKILL");
       await exited;
-      throw new Error(`switchboard start was not healthy within the timeout.\nstdout:\n${stdout}\nstderr:\n${stderr}`);
+      throw new Error(
+        `switchboard start was not healthy within the timeout.\nstdout:\n${stdout}\nstderr:\n${stderr}`,
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }

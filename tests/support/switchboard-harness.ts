@@ -36,6 +36,8 @@ export async function startTestSwitchboard(
     role?: Role;
     /** Reuse a database file (restart scenarios). */
     databasePath?: string;
+    /** Command modules instead of ALL_COMMANDS (tests add failing or slow ones). */
+    commands?: readonly unknown[];
   } = {},
 ): Promise<TestSwitchboard> {
   const directory = options.databasePath ? undefined : mkdtempSync(join(tmpdir(), "switchboard-test-"));
@@ -67,6 +69,7 @@ export async function startTestSwitchboard(
     role: options.role ?? "all",
     logDestination,
     consoleWrite: (line) => consoleLines.push(line),
+    ...(options.commands ? { commands: options.commands } : {}),
   });
   const url = switchboard.url!;
   return {

@@ -4,5 +4,27 @@
  */
 import { command as audit } from "./audit.js";
 import type { Command } from "./command.js";
+import { command as createLinearIssue } from "./create-linear-issue.js";
+import { command as github } from "./github.js";
+import { command as help } from "./help.js";
+import { command as jobs } from "./jobs.js";
+import { command as linear } from "./linear.js";
+import { command as link } from "./link.js";
+import { command as status } from "./status.js";
+import { command as subscribe } from "./subscribe.js";
+import { command as subscriptions } from "./subscriptions.js";
+import { command as unsubscribe } from "./unsubscribe.js";
 
-export const ALL_COMMANDS: Command[] = [audit];
+export const ALL_COMMANDS: Command[] = [
+  subscribe,
+  unsubscribe,
+  subscriptions,
+  github,
+  linear,
+  createLinearIssue,
+  link,
+  audit,
+  jobs,
+  status,
+  help,
+];

@@ -15,7 +15,10 @@ import type { Logger } from "../../observability/logger.js";
 import type { GitHubApi } from "../../sources/github/github-api.js";
 import type { LinearApi } from "../../sources/linear/linear-api.js";
 import type { DatabaseSchema } from "../../store/schema.js";
+import type { FeedbackDiscord } from "../feedback-capture.js";
 import type { InteractionResponder, InteractionUser, InvocationOptions } from "../interaction.js";
+import type { StatusReporter } from "../status-report.js";
+import type { Scheduler } from "../../jobs/scheduler.js";
 
 export const CAPABILITIES = [
   "manage-subscriptions",
@@ -37,8 +40,14 @@ export interface CommandServices {
   github?: GitHubApi;
   /** Absent when LINEAR_API_KEY is not set. */
   linear?: LinearApi;
+  /** Discord REST calls of feedback capture (read a message, reply in a thread); absent without DISCORD_TOKEN. */
+  feedbackDiscord?: FeedbackDiscord;
   /** Every registered command, for /help. */
   listCommands(): Command[];
+  /** This instance's health for /status; absent where no instance runs (unit tests). */
+  status?: StatusReporter;
+  /** Scheduled jobs for /jobs; absent in the web role, which runs none. */
+  jobs?: Scheduler;
 }
 
 export interface CommandContext {
@@ -62,6 +71,11 @@ export interface Command {
   access: { default: Capability | null; subcommands?: Record<string, Capability | null> };
   /** Seconds a user waits between two uses of an expensive command. */
   cooldownSeconds?: number;
+  /**
+   * Per-subcommand waits, each counted apart, for commands whose subcommands differ in cost (`/linear
+   * create` is expensive, `/linear issue` is not). A subcommand not listed falls back to `cooldownSeconds`.
+   */
+  subcommandCooldownSeconds?: Record<string, number>;
   /** Answer ephemerally when the dispatcher has to defer on the command's behalf. */
   ephemeral?: boolean;
   execute(context: CommandContext): Promise<void>;
@@ -74,17 +88,27 @@ export interface Command {
 
 const capabilitySchema = z.enum(CAPABILITIES).nullable();
 
+/** Discord's rule for chat-input names; user and message context-menu names may have spaces and capitals. */
+const CHAT_INPUT_NAME = /^[-_\p{L}\p{N}]{1,32}$/u;
+const CHAT_INPUT = 1;
+
 export const commandSchema = z.object({
-  data: z.looseObject({
-    name: z.string().regex(/^[-_\p{L}\p{N}]{1,32}$/u, "1-32 lower-case letters, digits, - or _"),
-    description: z.string().max(100).optional(),
-    type: z.number().int().optional(),
-  }),
+  data: z
+    .looseObject({
+      name: z.string().min(1).max(32),
+      description: z.string().max(100).optional(),
+      type: z.number().int().optional(),
+    })
+    .refine((data) => (data.type ?? CHAT_INPUT) !== CHAT_INPUT || CHAT_INPUT_NAME.test(data.name), {
+      path: ["name"],
+      message: "1-32 lower-case letters, digits, - or _",
+    }),
   access: z.object({
     default: capabilitySchema,
     subcommands: z.record(z.string(), capabilitySchema).optional(),
   }),
   cooldownSeconds: z.number().positive().optional(),
+  subcommandCooldownSeconds: z.record(z.string(), z.number().positive()).optional(),
   ephemeral: z.boolean().optional(),
   execute: z.function(),
   autocomplete: z.function().optional(),
@@ -98,4 +122,16 @@ export function requiredCapability(command: Command, options: InvocationOptions)
   const key = options.subcommand;
   if (bySubcommand && key !== undefined && key in bySubcommand) return bySubcommand[key] ?? null;
   return command.access.default;
+}
+
+/** The wait this invocation is subject to, and the name its uses are counted under (`linear create`). */
+export function cooldownFor(
+  command: Command,
+  options: InvocationOptions,
+): { key: string; seconds: number } | undefined {
+  const subcommand = options.subcommand;
+  const own = subcommand !== undefined ? command.subcommandCooldownSeconds?.[subcommand] : undefined;
+  if (own) return { key: `${command.data.name} ${subcommand}`, seconds: own };
+  if (command.cooldownSeconds) return { key: command.data.name, seconds: command.cooldownSeconds };
+  return undefined;
 }

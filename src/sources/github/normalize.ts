@@ -181,6 +181,9 @@ function pullRequestEvent(payload: GitHubPullRequestPayload, input: GitHubDelive
     pullRequest,
     ...(label !== undefined && (action === "labeled" || action === "unlabeled") ? { label } : {}),
     ...(requestedReviewer !== undefined && action === "review_requested" ? { requestedReviewer } : {}),
+    ...(action === "review_requested" && !payload.requested_reviewer && payload.requested_team
+      ? { requestedReviewerIsTeam: true as const }
+      : {}),
     branch: pullRequest.baseBranch,
     labels,
     draft: pullRequest.draft,

@@ -9,8 +9,73 @@ export interface LinearTeam {
   name: string;
 }
 
+export interface LinearUser {
+  id: string;
+  /** Full name. */
+  name: string;
+  displayName: string;
+  email: string;
+}
+
+/** Workflow state types, as Linear names them. */
+export type LinearStateType =
+  "triage" | "backlog" | "unstarted" | "started" | "completed" | "canceled" | (string & {});
+
+export interface LinearIssue {
+  /** UUID. */
+  id: string;
+  /** `ENG-123`. */
+  identifier: string;
+  title: string;
+  url: string;
+  /** Markdown; null when empty. */
+  description: string | null;
+  /** 0 = none, 1 = urgent, 2 = high, 3 = medium, 4 = low. */
+  priority: number;
+  /** `No priority`, `Urgent`, `High`, `Medium`, `Low`. */
+  priorityLabel: string;
+  state: { name: string; type: LinearStateType; color: string };
+  team: { key: string; name: string };
+  assignee: { name: string; displayName: string } | null;
+  labels: string[];
+  /** ISO 8601. */
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface NewLinearIssue {
+  teamId: string;
+  title: string;
+  /** Markdown. */
+  description?: string;
+  /** 0-4, as in LinearIssue.priority. */
+  priority?: number;
+  /**
+   * A UUID v4 chosen by the caller. Linear refuses a second issue with the same id, so a caller that may
+   * retry after an unanswered create (a timeout, a crash) passes a stable id and looks it up first.
+   */
+  id?: string;
+}
+
+export interface LinearComment {
+  id: string;
+  url: string;
+  body: string;
+}
+
 export interface LinearApi {
-  /** undefined when no team has this key. */
+  /** undefined when no team has this key (compared without regard to case). */
   findTeam(key: string): Promise<LinearTeam | undefined>;
   listTeams(): Promise<LinearTeam[]>;
+  createIssue(input: NewLinearIssue): Promise<LinearIssue>;
+  /** By identifier (`ENG-123`) or UUID; undefined when there is no such issue. */
+  getIssue(idOrIdentifier: string): Promise<LinearIssue | undefined>;
+  /** Issues assigned to the user that are not completed or canceled, most recently updated first. */
+  listOpenIssuesAssignedTo(userId: string, limit?: number): Promise<LinearIssue[]>;
+  /** `issueId` may be a UUID or an identifier (`ENG-123`). */
+  createComment(issueId: string, body: string): Promise<LinearComment>;
+  /** undefined when no active user has this email (compared without regard to case). */
+  findUserByEmail(email: string): Promise<LinearUser | undefined>;
+  /** The user the API key belongs to: a cheap call that proves the key works (`switchboard doctor`). */
+  getViewer(): Promise<LinearUser>;
 }

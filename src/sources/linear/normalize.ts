@@ -141,6 +141,7 @@ function issueEvent(context: EventContext, payload: LinearEnvelope, data: Linear
 
 function issueInfo(data: LinearIssueData, envelopeUrl: string | null | undefined): LinearIssueInfo {
   const priority = data.priority ?? 0;
+  const assigneeId = data.assignee?.id ?? data.assigneeId;
   return {
     id: data.id,
     identifier: data.identifier,
@@ -150,6 +151,8 @@ function issueInfo(data: LinearIssueData, envelopeUrl: string | null | undefined
     state: data.state?.name ?? "Unknown",
     ...(data.state?.type ? { stateType: data.state.type } : {}),
     ...(data.assignee ? { assignee: data.assignee.name } : {}),
+    ...(assigneeId ? { assigneeId } : {}),
+    ...(data.assignee?.email ? { assigneeEmail: data.assignee.email } : {}),
     priority,
     priorityLabel: data.priorityLabel ?? priorityLabel(priority),
     ...(typeof data.estimate === "number" ? { estimate: data.estimate } : {}),

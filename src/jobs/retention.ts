@@ -1,0 +1,75 @@
+/**
+ * `retention`: prunes old records and gives the freed space back, nightly.
+ *
+ * Default ages, and why:
+ * - inbox (delivery ids) 30 days: the inbox is also the de-duplication record, so it must outlive every
+ *   sender's retry window by far. Linear retries a failed delivery for up to about 7 hours, GitHub
+ *   redeliveries are manual (within its 3-day delivery history) and the receivers' replay window is 12 hours.
+ * - outbox sent 14 days (enough to debug a report about a recent message), dead letters 30 days (time for an
+ *   operator to notice, fix and `switchboard outbox retry`).
+ * - audit log 365 days: a year of who did what, the usual audit expectation.
+ * - job runs (and stale-PR reminder records) 30 days.
+ * Pending deliveries and pending messages are never pruned, whatever their age.
+ */
+import { z } from "zod";
+import { reclaimSpace } from "../store/reclaim-space.js";
+import { pruneRecords } from "../store/retention-repository.js";
+import type { RetentionCounts } from "../store/retention-repository.js";
+import { defineJob } from "./job.js";
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+const days = (fallback: number) => z.number().int().positive().default(fallback);
+
+export const retentionOptions = z.strictObject({
+  inbox_days: days(30),
+  outbox_sent_days: days(14),
+  outbox_dead_days: days(30),
+  audit_days: days(365),
+  job_runs_days: days(30),
+  /** Return freed pages to the file system (SQLite) after pruning. */
+  reclaim_space: z.boolean().default(true),
+});
+
+export const retention = defineJob({
+  name: "retention",
+  description: "Prune old deliveries, sent and dead messages, audit entries and job runs; reclaim the space",
+  defaultSchedule: "30 3 * * *",
+  enabledByDefault: true,
+  catchUpByDefault: false,
+  needsChannel: false,
+  defaultLookBackMs: DAY_MS,
+  options: retentionOptions,
+  async run({ dryRun, now, options, services, logger }) {
+    const counts = await pruneRecords(
+      services.store.db,
+      {
+        inbox: now - options.inbox_days * DAY_MS,
+        outboxSent: now - options.outbox_sent_days * DAY_MS,
+        outboxDead: now - options.outbox_dead_days * DAY_MS,
+        audit: now - options.audit_days * DAY_MS,
+        jobRuns: now - options.job_runs_days * DAY_MS,
+      },
+      { dryRun },
+    );
+    const items = Object.values(counts).reduce((sum, count) => sum + count, 0);
+    let reclaim = "";
+    if (options.reclaim_space) {
+      const result = await reclaimSpace(services.store, { dryRun });
+      logger.debug({ ...result }, "Reclaimed free space");
+      if (result.method !== "none") {
+        reclaim = `; ${dryRun ? "would run" : "ran"} ${result.method === "vacuum" ? "VACUUM (switching to incremental auto-vacuum)" : "incremental_vacuum"}`;
+      }
+    }
+    return { items, summary: `${dryRun ? "Would delete" : "Deleted"} ${describeCounts(counts)}${reclaim}.` };
+  },
+});
+
+function describeCounts(counts: RetentionCounts): string {
+  return [
+    `${counts.inbox} inbox deliveries`,
+    `${counts.outboxSent} sent messages`,
+    `${counts.outboxDead} dead letters`,
+    `${counts.audit} audit entries`,
+    `${counts.jobRuns} job runs`,
+  ].join(", ");
+}

@@ -1,0 +1,226 @@
+/**
+ * The retention job and the /jobs command, as an admin meets them: a real Switchboard whose bot is logged in
+ * to the fake Discord gateway, interactions delivered as INTERACTION_CREATE, answers read at the fake.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { listRecentAudit } from "../../src/store/audit-repository.js";
+import { findJobState, listJobRuns } from "../../src/store/job-run-repository.js";
+import { startFakeDiscord } from "../fakes/discord-server.js";
+import type { FakeDiscord } from "../fakes/discord-server.js";
+import { createBotDriver } from "../support/discord-bot-driver.js";
+import type { BotDriver } from "../support/discord-bot-driver.js";
+import { TEST_DISCORD_TOKEN, startTestSwitchboard } from "../support/switchboard-harness.js";
+import type { TestSwitchboard } from "../support/switchboard-harness.js";
+
+const ADMIN_ROLE = "300000000000000030";
+const DAY = 24 * 60 * 60 * 1000;
+
+let discord: FakeDiscord;
+let switchboard: TestSwitchboard;
+let driver: BotDriver;
+
+beforeAll(async () => {
+  discord = await startFakeDiscord({ token: TEST_DISCORD_TOKEN });
+  switchboard = await startTestSwitchboard({
+    env: { DISCORD_TOKEN: TEST_DISCORD_TOKEN, DISCORD_API_URL: discord.url },
+    config: `discord:\n  roles:\n    admin: ["${ADMIN_ROLE}"]\njobs:\n  - name: retention\n    options: { audit_days: 90 }\n`,
+  });
+  driver = createBotDriver(discord);
+  await discord.gateway.waitForSession();
+});
+
+afterAll(async () => {
+  await switchboard?.close();
+  await discord?.close();
+});
+
+const admin = { roles: [ADMIN_ROLE] };
+
+async function seed(): Promise<void> {
+  const db = switchboard.store.db;
+  const now = Date.now();
+  await db.deleteFrom("inbox").execute();
+  await db.deleteFrom("outbox").execute();
+  await db.deleteFrom("audit_log").where("user_name", "=", "old").execute();
+  const delivery = (id: string, status: "processed" | "pending", age: number) => ({
+    source: "github" as const,
+    delivery_id: id,
+    event: "ping",
+    body: "{}",
+    received_at: now - age,
+    status,
+    event_name: null,
+    detail: null,
+    processed_at: null,
+  });
+  await db
+    .insertInto("inbox")
+    .values([
+      delivery("old", "processed", 31 * DAY),
+      delivery("stuck", "pending", 60 * DAY),
+      delivery("new", "processed", DAY),
+    ])
+    .execute();
+  const message = (status: "sent" | "dead" | "pending", age: number) => ({
+    inbox_id: null,
+    channel_id: "300000000000000010",
+    route: "test",
+    item_key: null,
+    operation: "post" as const,
+    payload: "{}",
+    nonce: `n${status}${age}`,
+    status,
+    next_attempt_at: now - age,
+    last_error: null,
+    message_id: null,
+    thread_id: null,
+    reply_id: null,
+    created_at: now - age,
+    origin_at: now - age,
+    sent_at: status === "sent" ? now - age : null,
+  });
+  await db
+    .insertInto("outbox")
+    .values([
+      message("sent", 15 * DAY),
+      message("sent", DAY),
+      message("dead", 31 * DAY),
+      message("dead", 2 * DAY),
+      message("pending", 90 * DAY),
+    ])
+    .execute();
+  await db
+    .insertInto("audit_log")
+    .values({
+      at: now - 91 * DAY,
+      user_id: "1",
+      user_name: "old",
+      action: "subscribe github",
+      options: "{}",
+      capability: "manage-subscriptions",
+      outcome: "ok",
+      detail: null,
+      guild_id: null,
+      channel_id: null,
+    })
+    .execute();
+}
+
+async function counts() {
+  const db = switchboard.store.db;
+  const inbox = await db.selectFrom("inbox").select("delivery_id").orderBy("delivery_id").execute();
+  const outbox = await db.selectFrom("outbox").select(["status", "created_at"]).execute();
+  const oldAudit = await db.selectFrom("audit_log").select("id").where("user_name", "=", "old").execute();
+  return { inbox: inbox.map((row) => row.delivery_id), outbox: outbox.length, oldAudit: oldAudit.length };
+}
+
+describe("retention", () => {
+  beforeEach(seed);
+
+  it("reports in a dry run what it would prune and changes nothing", async () => {
+    const answer = await driver.command("jobs", {
+      ...admin,
+      subcommand: "run",
+      options: { name: "retention", "dry-run": true },
+    });
+
+    expect(answer.ephemeral).toBe(true);
+    expect(answer.content).toContain(
+      "Ran **retention** (dry run): Would delete 1 inbox deliveries, 1 sent messages, 1 dead letters, 1 audit entries",
+    );
+    expect(await counts()).toEqual({ inbox: ["new", "old", "stuck"], outbox: 5, oldAudit: 1 });
+    const [run] = await listJobRuns(switchboard.store.db, "retention", 1);
+    expect(run).toMatchObject({ outcome: "ok", dry_run: 1, trigger: "manual", items: 4 });
+  });
+
+  it("prunes records past their configured ages, keeps pending work, and reclaims the space", async () => {
+    const answer = await driver.command("jobs", {
+      ...admin,
+      subcommand: "run",
+      options: { name: "retention" },
+    });
+
+    expect(answer.content).toContain(
+      "Ran **retention**: Deleted 1 inbox deliveries, 1 sent messages, 1 dead letters, 1 audit entries",
+    );
+    expect(answer.content).toMatch(/ran (VACUUM|incremental_vacuum)/);
+    // The stuck pending delivery and the pending message are never pruned, however old.
+    expect(await counts()).toEqual({ inbox: ["new", "stuck"], outbox: 3, oldAudit: 0 });
+    // The database now gives freed pages back incrementally (auto_vacuum = 2).
+    expect(Number(switchboard.store.sqlite!.pragma("auto_vacuum", { simple: true }))).toBe(2);
+    const metrics = await (await fetch(`${switchboard.url}/metrics`)).text();
+    expect(metrics).toMatch(/switchboard_job_runs_total\{job="retention",outcome="ok"\} \d+/);
+  });
+});
+
+describe("/jobs", () => {
+  it("lists each job with its schedule, next run and last outcome", async () => {
+    await driver.command("jobs", {
+      ...admin,
+      subcommand: "run",
+      options: { name: "retention", "dry-run": true },
+    });
+    const answer = await driver.command("jobs", { ...admin, subcommand: "list" });
+
+    expect(answer.ephemeral).toBe(true);
+    expect(answer.content).toMatch(
+      /^\*\*retention\*\* `30 3 \* \* \*` · next <t:\d+:R> · last ok \(dry run\) <t:\d+:R>: Would delete/,
+    );
+  });
+
+  it("pauses and resumes a job, keeping the state in the store", async () => {
+    const paused = await driver.command("jobs", {
+      ...admin,
+      subcommand: "pause",
+      options: { name: "retention" },
+    });
+    expect(paused.content).toContain("Paused **retention**");
+    expect(await findJobState(switchboard.store.db, "retention")).toMatchObject({
+      paused: 1,
+      paused_by: "ada",
+    });
+    const listed = await driver.command("jobs", { ...admin, subcommand: "list" });
+    expect(listed.content).toContain("paused by ada");
+
+    const resumed = await driver.command("jobs", {
+      ...admin,
+      subcommand: "resume",
+      options: { name: "retention" },
+    });
+    expect(resumed.content).toContain("Resumed **retention**");
+    expect(await findJobState(switchboard.store.db, "retention")).toMatchObject({
+      paused: 0,
+      paused_by: null,
+    });
+  });
+
+  it("denies members without the admin role, naming the role, and audits the denial", async () => {
+    const answer = await driver.command("jobs", {
+      roles: [],
+      subcommand: "run",
+      options: { name: "retention" },
+    });
+
+    expect(answer.ephemeral).toBe(true);
+    expect(answer.content).toBe(`This needs the \`admin\` capability: ask for the <@&${ADMIN_ROLE}> role.`);
+    const [entry] = await listRecentAudit(switchboard.store.db, 1);
+    expect(entry).toMatchObject({ action: "jobs run", outcome: "denied", capability: "admin" });
+  });
+
+  it("refuses an unknown job name, listing the known ones", async () => {
+    const answer = await driver.command("jobs", {
+      ...admin,
+      subcommand: "run",
+      options: { name: "retension" },
+    });
+
+    expect(answer.ephemeral).toBe(true);
+    expect(answer.content).toBe('There is no job named "retension": choose one of `retention`, `stale-prs`.');
+    const [entry] = await listRecentAudit(switchboard.store.db, 1);
+    expect(entry).toMatchObject({ action: "jobs run", outcome: "refused" });
+  });
+
+  it("offers job names as the user types", async () => {
+    expect(switchboard.scheduler?.names()).toContain("retention");
+  });
+});

@@ -1,0 +1,125 @@
+/**
+ * The bot's Linear side, wired as the composition root will wire it: one real dispatcher (so cooldowns hold
+ * across invocations) over every command, the real Linear client pointed at the fake Linear, the real
+ * responder and feedback REST calls pointed at the fake Discord, and a store on a throwaway SQLite file.
+ *
+ * Interactions are built with the bot driver's payload builders and their answers read with its
+ * `collectAnswers`; only the gateway hop is skipped (no bot role logs in to the gateway yet), as in
+ * command-invoker.ts, which builds a fresh dispatcher per call and so cannot show a cooldown.
+ * The clock is the test's: `advance(ms)` moves it.
+ */
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Writable } from "node:stream";
+import { REST } from "@discordjs/rest";
+import type { APIInteraction } from "discord-api-types/v10";
+import { parseConfigFile } from "../../src/config/config-file.js";
+import { buildCommandRegistry } from "../../src/discord/command-registry.js";
+import { ALL_COMMANDS } from "../../src/discord/commands/all-commands.js";
+import type { CommandServices } from "../../src/discord/commands/command.js";
+import { createInteractionDispatcher } from "../../src/discord/dispatcher.js";
+import type { FeedbackDeps } from "../../src/discord/feedback-capture.js";
+import { createRestFeedbackDiscord } from "../../src/discord/feedback-capture.js";
+import { createResponder, restInitialResponse } from "../../src/discord/responder.js";
+import { createLogger } from "../../src/observability/logger.js";
+import { createLinearClient } from "../../src/sources/linear/linear-client.js";
+import { openStore } from "../../src/store/database.js";
+import type { Store } from "../../src/store/database.js";
+import { FAKE_CHANNEL_ID } from "../fakes/discord-gateway.js";
+import { startFakeDiscord } from "../fakes/discord-server.js";
+import type { FakeDiscord } from "../fakes/discord-server.js";
+import { startFakeLinear } from "../fakes/linear-server.js";
+import type { FakeLinear } from "../fakes/linear-server.js";
+import { collectAnswers } from "./discord-bot-driver.js";
+import type { InvocationResult } from "./discord-bot-driver.js";
+
+export interface LinearBot {
+  discord: FakeDiscord;
+  linear: FakeLinear;
+  store: Store;
+  services: CommandServices;
+  /** What the reaction hook receives. */
+  feedbackDeps: FeedbackDeps;
+  invoke(interaction: APIInteraction): Promise<InvocationResult>;
+  advance(ms: number): void;
+  logs: string[];
+  close(): Promise<void>;
+}
+
+export async function startLinearBot(options: { config: string; linear?: boolean }): Promise<LinearBot> {
+  const discord = await startFakeDiscord();
+  const linear = await startFakeLinear();
+  const store = await openStore(
+    `sqlite:${join(mkdtempSync(join(tmpdir(), "switchboard-linear-")), "db.sqlite")}`,
+  );
+  const logs: string[] = [];
+  const logger = createLogger({
+    level: "debug",
+    format: "json",
+    secrets: [linear.apiKey],
+    destination: new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        logs.push(...chunk.toString("utf8").split("\n").filter(Boolean));
+        callback();
+      },
+    }),
+  });
+  let now = Date.parse("2025-06-02T09:00:00Z");
+  const clock = () => now;
+  const botRest = new REST({ api: discord.url, version: "10", retries: 0 }).setToken(discord.token);
+  const config = parseConfigFile(options.config, "test-config.yaml");
+  const commands = buildCommandRegistry(ALL_COMMANDS);
+  const services: CommandServices = {
+    db: store.db,
+    config,
+    clock,
+    ...(options.linear === false
+      ? {}
+      : { linear: createLinearClient({ apiKey: linear.apiKey, apiUrl: linear.url, timeoutMs: 5000 }) }),
+    feedbackDiscord: createRestFeedbackDiscord(botRest),
+    listCommands: () => [...commands.values()],
+  };
+  const dispatcher = createInteractionDispatcher({
+    commands,
+    services,
+    logger,
+    metrics: { interactions: { inc: () => {} } },
+  });
+  // Interaction answers travel on the interaction's own token, without the bot token.
+  const interactionRest = new REST({ api: discord.url, version: "10", retries: 0 });
+
+  return {
+    discord,
+    linear,
+    store,
+    services,
+    feedbackDeps: {
+      db: store.db,
+      config,
+      linear: services.linear,
+      discord: services.feedbackDiscord,
+      logger,
+      clock,
+    },
+    logs,
+    advance(ms) {
+      now += ms;
+    },
+    async invoke(raw) {
+      const interaction = { ...raw, application_id: discord.applicationId } as APIInteraction;
+      discord.trackInteraction({ id: interaction.id, token: interaction.token, channelId: FAKE_CHANNEL_ID });
+      const responder = createResponder({
+        interaction,
+        rest: interactionRest,
+        sendInitial: restInitialResponse(interactionRest, interaction),
+      });
+      await dispatcher.dispatch(interaction, responder);
+      return collectAnswers(discord, interaction, { quietMs: 20 });
+    },
+    async close() {
+      await Promise.all([discord.close(), linear.close()]);
+      await store.close();
+    },
+  };
+}
