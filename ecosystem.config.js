@@ -1,3 +1,4 @@
+/* global process, URL */
 /**
  * PM2 apps for Switchboard. PM2 reads this file (an ES module, because package.json says "type": "module")
  * through its named export `apps`; a default export would leave PM2 with no apps.

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+/* global process, console, setTimeout */
 /**
  * `npm run docker:smoke`: the Dockerfile's steps, reproduced on this host (no Docker engine needed). In a
  * temporary directory it copies what the image copies, runs `npm ci`, builds, prunes dev dependencies,
@@ -15,7 +16,8 @@ import { fileURLToPath } from "node:url";
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const work = mkdtempSync(join(tmpdir(), "switchboard-docker-smoke-"));
 const started = Date.now();
-const step = (message) => console.log(`[docker:smoke ${((Date.now() - started) / 1000).toFixed(1)}s] ${message}`);
+const step = (message) =>
+  console.log(`[docker:smoke ${((Date.now() - started) / 1000).toFixed(1)}s] ${message}`);
 let runtime;
 
 function cleanUp() {
@@ -47,7 +49,14 @@ function run(command, args, env = process.env) {
 
 try {
   // What the Dockerfile COPYs; .dockerignore keeps the rest (secrets, data, node_modules, .git) out.
-  for (const entry of ["package.json", "package-lock.json", "tsconfig.json", "tsconfig.build.json", "src", "ecosystem.config.js"]) {
+  for (const entry of [
+    "package.json",
+    "package-lock.json",
+    "tsconfig.json",
+    "tsconfig.build.json",
+    "src",
+    "ecosystem.config.js",
+  ]) {
     cpSync(join(root, entry), join(work, entry), { recursive: true });
   }
   step(`copied the build context to ${work}`);
@@ -56,8 +65,10 @@ try {
   run("npm", ["run", "build", "--silent"]);
   step("build done");
   run("npm", ["prune", "--omit=dev", "--no-audit", "--no-fund", "--loglevel=error"]);
-  if (existsSync(join(work, "node_modules", "typescript"))) throw new Error("npm prune left dev dependencies behind.");
-  if (!existsSync(join(work, "node_modules", ".bin", "pm2-runtime"))) throw new Error("pm2-runtime is missing after prune.");
+  if (existsSync(join(work, "node_modules", "typescript")))
+    throw new Error("npm prune left dev dependencies behind.");
+  if (!existsSync(join(work, "node_modules", ".bin", "pm2-runtime")))
+    throw new Error("pm2-runtime is missing after prune.");
   step("dev dependencies pruned; pm2-runtime present");
 
   const port = await freePort();
@@ -96,7 +107,10 @@ try {
 
   const exited = new Promise((resolve) => runtime.once("exit", (code, signal) => resolve({ code, signal })));
   runtime.kill("SIGINT");
-  const exit = await Promise.race([exited, new Promise((resolve) => setTimeout(() => resolve("timeout"), 30_000))]);
+  const exit = await Promise.race([
+    exited,
+    new Promise((resolve) => setTimeout(() => resolve("timeout"), 30_000)),
+  ]);
   if (exit === "timeout") throw new Error("pm2-runtime did not stop within 30 s of SIGINT.");
   step(`stopped (${JSON.stringify(exit)}); docker:smoke passed`);
 } catch (error) {

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+/* global process, console */
 /**
  * `npm run lint:docker`: dockerfile-utils reports warnings (deprecated instructions, empty continuation
  * lines, ...) but exits 0 on them; CI treats any reported problem as a failure.

@@ -124,6 +124,10 @@ export async function startSwitchboard(options: StartOptions): Promise<Switchboa
     workers.push(inbox, outbox);
   }
 
+  // One API client each, shared by jobs and commands; undefined when the credentials are not set.
+  const github = createGitHubApi(env, { logger: logger.child({ component: "github" }) });
+  const linear = createLinearApi(env);
+
   // Scheduled jobs: run on cron in the all and worker roles (one process at a time, by a lease in the store);
   // the bot role keeps one unstarted for `/jobs run`, `pause` and `resume`.
   const scheduler =
@@ -132,12 +136,7 @@ export async function startSwitchboard(options: StartOptions): Promise<Switchboa
       : createScheduler({
           jobs: ALL_JOBS,
           config: config.jobs,
-          services: {
-            store,
-            config,
-            github: createGitHubApi(env, { logger: logger.child({ component: "github" }) }),
-            linear: createLinearApi(env),
-          },
+          services: { store, config, github, linear },
           logger: logger.child({ component: "scheduler" }),
           metrics,
           ...(env.TZ ? { defaultTimezone: env.TZ } : {}),
@@ -161,8 +160,8 @@ export async function startSwitchboard(options: StartOptions): Promise<Switchboa
       config,
       clock: Date.now,
       listCommands: () => [...commands.values()],
-      github: createGitHubApi(env, { logger: logger.child({ component: "github" }) }),
-      linear: createLinearApi(env),
+      github,
+      linear,
       ...(scheduler ? { jobs: scheduler } : {}),
       // Feedback capture reads messages and starts threads as the bot, so it needs the bot token.
       ...(env.DISCORD_TOKEN

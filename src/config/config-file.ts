@@ -130,29 +130,29 @@ const configFileSchema = z
     discord: discordSchema.default({ roles: {}, feedback: { reaction: "📌", channels: {} } }),
   })
   .superRefine((config, ctx) => {
-    const seen = new Set<string>();
-    config.routes.forEach((route, index) => {
-      if (seen.has(route.name)) {
-        ctx.addIssue({
-          code: "custom",
-          path: ["routes", index, "name"],
-          message: `duplicate route name "${route.name}"`,
-        });
-      }
-      seen.add(route.name);
-    });
-    const jobNames = new Set<string>();
-    config.jobs.forEach((job, index) => {
-      if (jobNames.has(job.name)) {
-        ctx.addIssue({
-          code: "custom",
-          path: ["jobs", index, "name"],
-          message: `duplicate job name "${job.name}"`,
-        });
-      }
-      jobNames.add(job.name);
-    });
+    flagDuplicateNames(config.routes, "routes", "route", ctx);
+    flagDuplicateNames(config.jobs, "jobs", "job", ctx);
   });
+
+/** One issue at `<list>.<index>.name` for each entry whose name an earlier entry already has. */
+function flagDuplicateNames(
+  entries: ReadonlyArray<{ name: string }>,
+  list: string,
+  noun: string,
+  ctx: z.RefinementCtx,
+): void {
+  const seen = new Set<string>();
+  entries.forEach((entry, index) => {
+    if (seen.has(entry.name)) {
+      ctx.addIssue({
+        code: "custom",
+        path: [list, index, "name"],
+        message: `duplicate ${noun} name "${entry.name}"`,
+      });
+    }
+    seen.add(entry.name);
+  });
+}
 
 export type RouteConfig = z.infer<typeof routeSchema>;
 export type RouteMatch = RouteConfig["match"];

@@ -103,7 +103,9 @@ describe("backup and restore", () => {
     const env: ChildEnv = { DATABASE_URL: `sqlite:${join(directory, "other", "switchboard.db")}` };
     const result = await runCli(["restore", join(directory, "switchboard.yaml")], env);
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/Restore failed: .* (is not an SQLite database|is not a Switchboard database)/);
+    expect(result.stderr).toMatch(
+      /Restore failed: .* (is not an SQLite database|is not a Switchboard database)/,
+    );
   });
 
   it("explains that Postgres deployments back up with pg_dump", async () => {

@@ -4,17 +4,25 @@
  * same database, every delivery that did not get a 2xx is redelivered (same X-GitHub-Delivery, as GitHub's
  * "Redeliver" does), and the fake Discord must end up holding exactly one message per delivery.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadGitHubFixture } from "../../src/sources/github/fixtures.js";
-import { signGitHubDelivery } from "../../src/sources/signed-delivery.js";
 import type { SignedDelivery } from "../../src/sources/signed-delivery.js";
 import { startFakeDiscord } from "../fakes/discord-server.js";
-import type { FakeDiscord, FakeMessage } from "../fakes/discord-server.js";
+import type { FakeDiscord } from "../fakes/discord-server.js";
 import { ensureBuilt, startChildSwitchboard } from "../support/child-switchboard.js";
 import type { ChildEnv, ChildSwitchboard } from "../support/child-switchboard.js";
+import {
+  acknowledged,
+  buildNumberedDeliveries,
+  deliveryNumber,
+  messagesPerDelivery,
+  postDelivery,
+  waitUntil,
+  writeSingleChannelConfig,
+} from "../support/numbered-deliveries.js";
+import type { Outcome } from "../support/numbered-deliveries.js";
 
 const CHANNEL = "222222222222222222";
 const TOTAL = 500;
@@ -23,9 +31,6 @@ const KILL_AFTER_ACKS = 200;
 const SENDERS = 16;
 const GITHUB_SECRET = "crash-test-github-secret-5f1d0c";
 const DISCORD_TOKEN = "crash-test-discord-token.Zm9v.YmFyYmF6cXV4";
-
-/** What the sender saw for one delivery: an HTTP status, or the error that replaced it. */
-type Outcome = { status: number } | { error: string };
 
 let directory: string;
 let discord: FakeDiscord;
@@ -43,25 +48,6 @@ afterAll(async () => {
   if (directory) rmSync(directory, { recursive: true, force: true });
 });
 
-/** issue_comment.created with the comment body `delivery <n>`, so each message names its delivery. */
-async function buildDeliveries(): Promise<SignedDelivery[]> {
-  const { event, payload } = loadGitHubFixture("issue_comment.created");
-  const deliveries: SignedDelivery[] = [];
-  for (let n = 1; n <= TOTAL; n++) {
-    const body = structuredClone(payload) as { comment: { body: string } };
-    body.comment.body = `delivery ${n}`;
-    deliveries.push(
-      await signGitHubDelivery({
-        secret: GITHUB_SECRET,
-        event,
-        payload: body,
-        deliveryId: `crash-${n}-${crypto.randomUUID()}`,
-      }),
-    );
-  }
-  return deliveries;
-}
-
 /**
  * Send `indexes` with `SENDERS` requests in flight; `onAnswer` sees each outcome as it comes. A delivery's
  * request never hangs the stream: a dead server refuses or resets it quickly.
@@ -78,34 +64,13 @@ async function send(
   const sender = async () => {
     while (next < indexes.length) {
       const index = indexes[next++]!;
-      const delivery = deliveries[index]!;
       inFlight++;
-      try {
-        const response = await fetch(new URL(delivery.path, base()), {
-          method: "POST",
-          headers: delivery.headers,
-          body: delivery.body,
-          signal: AbortSignal.timeout(10_000),
-        });
-        await response.arrayBuffer();
-        outcomes.set(index, { status: response.status });
-      } catch (error) {
-        outcomes.set(index, { error: error instanceof Error ? error.message : String(error) });
-      }
+      outcomes.set(index, await postDelivery(base(), deliveries[index]!));
       inFlight--;
       onAnswer(outcomes.get(index)!, inFlight);
     }
   };
   await Promise.all(Array.from({ length: SENDERS }, sender));
-}
-
-const acknowledged = (outcome: Outcome | undefined) =>
-  outcome !== undefined && "status" in outcome && outcome.status >= 200 && outcome.status < 300;
-
-/** Which delivery a message at the fake Discord came from, read from its embed (`delivery <n>`). */
-function deliveryNumber(message: FakeMessage): number | undefined {
-  const match = /^delivery (\d+)$/.exec(message.embeds[0]?.description ?? "");
-  return match ? Number(match[1]) : undefined;
 }
 
 async function outboxPending(child: ChildSwitchboard): Promise<number> {
@@ -114,28 +79,10 @@ async function outboxPending(child: ChildSwitchboard): Promise<number> {
   return body.checks.find((check) => check.name === "outbox")?.detail?.pending ?? Number.NaN;
 }
 
-async function waitUntil(predicate: () => Promise<boolean> | boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error(`Condition not met within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
 describe("exactly once across a crash", () => {
   it("posts every acknowledged delivery exactly once after a SIGKILL mid-stream, a restart and GitHub's redelivery", async () => {
     const configFile = join(directory, "switchboard.yaml");
-    writeFileSync(
-      configFile,
-      [
-        "routes:",
-        "  - name: comments",
-        "    source: github",
-        `    channel: "${CHANNEL}"`,
-        "    threads: none",
-        "",
-      ].join("\n"),
-    );
+    writeSingleChannelConfig(configFile, CHANNEL);
     const env: ChildEnv = {
       DATABASE_URL: `sqlite:${join(directory, "switchboard.db")}`,
       GITHUB_WEBHOOK_SECRET: GITHUB_SECRET,
@@ -146,7 +93,7 @@ describe("exactly once across a crash", () => {
       OUTBOX_RETRY_BASE_MS: "50",
       OUTBOX_RETRY_MAX_MS: "500",
     };
-    const deliveries = await buildDeliveries();
+    const deliveries = await buildNumberedDeliveries(GITHUB_SECRET, TOTAL);
 
     // First life: acknowledge deliveries until the kill, with requests in flight at that moment.
     const first = await startChildSwitchboard({ env });
@@ -200,13 +147,11 @@ describe("exactly once across a crash", () => {
     // A graceful stop finishes whatever is in flight, so nothing can arrive after the count below.
     expect(await second.stop()).toEqual({ code: 0, signal: null });
 
-    const perDelivery = new Map<number, number>();
     for (const message of discord.messages) {
       expect(message.channelId).toBe(CHANNEL);
-      const n = deliveryNumber(message);
-      expect(n).toBeDefined();
-      perDelivery.set(n!, (perDelivery.get(n!) ?? 0) + 1);
+      expect(deliveryNumber(message)).toBeDefined();
     }
+    const perDelivery = messagesPerDelivery(discord.messages);
     const twice = [...perDelivery.entries()].filter(([, count]) => count > 1).map(([n]) => n);
     expect(twice).toEqual([]);
     for (let n = 1; n <= TOTAL; n++) expect(perDelivery.get(n), `delivery ${n}`).toBe(1);

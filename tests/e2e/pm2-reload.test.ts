@@ -109,7 +109,10 @@ describe("pm2 reload", () => {
     const before = await pids();
     expect([...before.keys()].sort()).toEqual(["switchboard-bot", "switchboard-web", "switchboard-worker"]);
     expect(before.get("switchboard-web")).toHaveLength(2);
-    await waitUntil(async () => acknowledged(await fetch(`${base}/healthz`).then((r) => ({ status: r.status }))), 10_000);
+    await waitUntil(
+      async () => acknowledged(await fetch(`${base}/healthz`).then((r) => ({ status: r.status }))),
+      10_000,
+    );
 
     // A steady stream of deliveries, before, during and just after the reload.
     const deliveries = await buildNumberedDeliveries(GITHUB_SECRET, 4000);
@@ -145,7 +148,10 @@ describe("pm2 reload", () => {
     const after = await pids();
     for (const [name, old] of before) {
       // Every process was replaced.
-      expect(after.get(name)?.some((pid) => old.includes(pid)), name).toBe(false);
+      expect(
+        after.get(name)?.some((pid) => old.includes(pid)),
+        name,
+      ).toBe(false);
     }
 
     const sent = deliveries.slice(0, next);

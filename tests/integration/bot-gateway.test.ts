@@ -3,7 +3,6 @@
  * interactions arrive as INTERACTION_CREATE and every answer goes back over REST to the fake, which holds
  * the bot to Discord's rules (3-second deadline, one initial response per interaction).
  */
-import { setTimeout as sleep } from "node:timers/promises";
 import { GatewayIntentBits } from "discord-api-types/v10";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { ALL_COMMANDS } from "../../src/discord/commands/all-commands.js";
@@ -26,24 +25,16 @@ import {
   startTestSwitchboard,
 } from "../support/switchboard-harness.js";
 import type { TestSwitchboard } from "../support/switchboard-harness.js";
+import { slow } from "../support/slow-command.js";
 
 const ADMIN_ROLE = "300000000000000030";
 
-/** Commands only this test registers: one that breaks, one that takes its time. */
+/** A command only this test registers (with `slow`): one that breaks. */
 const explode: Command = {
   data: { name: "explode", description: "Fails unexpectedly" },
   access: { default: null },
   async execute() {
     throw new Error("the flux capacitor is missing");
-  },
-};
-const slow: Command = {
-  data: { name: "slow", description: "Takes longer than Discord's 3 seconds" },
-  access: { default: null },
-  ephemeral: true,
-  async execute({ respond }) {
-    await sleep(3200);
-    await respond.reply({ content: "Finished the slow work." });
   },
 };
 

@@ -3,10 +3,8 @@
  * pair generated here), answered in the HTTP response, with later answers sent over REST to the fake.
  */
 import { generateKeyPairSync } from "node:crypto";
-import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ALL_COMMANDS } from "../../src/discord/commands/all-commands.js";
-import type { Command } from "../../src/discord/commands/command.js";
 import { startFakeDiscord } from "../fakes/discord-server.js";
 import type { FakeDiscord } from "../fakes/discord-server.js";
 import {
@@ -19,16 +17,7 @@ import {
 } from "../support/discord-bot-driver.js";
 import { startTestSwitchboard } from "../support/switchboard-harness.js";
 import type { TestSwitchboard } from "../support/switchboard-harness.js";
-
-const slow: Command = {
-  data: { name: "slow", description: "Takes longer than Discord's 3 seconds" },
-  access: { default: null },
-  ephemeral: true,
-  async execute({ respond }) {
-    await sleep(3200);
-    await respond.reply({ content: "Finished the slow work." });
-  },
-};
+import { slow } from "../support/slow-command.js";
 
 const keys = generateInteractionKeys();
 let discord: FakeDiscord;

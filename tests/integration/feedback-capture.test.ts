@@ -13,37 +13,30 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { feedbackIssueId, handleFeedbackReaction } from "../../src/discord/feedback-capture.js";
 import { listRecentAudit } from "../../src/store/audit-repository.js";
 import { findFeedbackCapture } from "../../src/store/feedback-repository.js";
-import { FAKE_CHANNEL_ID, FAKE_GUILD_ID, FAKE_MAINTAINER_ROLE_ID } from "../fakes/discord-gateway.js";
+import { FAKE_CHANNEL_ID, FAKE_GUILD_ID } from "../fakes/discord-gateway.js";
 import type { FakeMessage } from "../fakes/discord-server.js";
 import { startFakeDiscord } from "../fakes/discord-server.js";
 import { createBotDriver, messageContextMenu } from "../support/discord-bot-driver.js";
-import { startLinearBot, type LinearBot } from "../support/linear-bot.js";
+import {
+  ADA,
+  CREATE_ISSUES_CONFIG,
+  CREATOR_ROLE,
+  GRACE,
+  resetLinearBot,
+  startLinearBot,
+  type LinearBot,
+} from "../support/linear-bot.js";
 import { TEST_DISCORD_TOKEN, startTestSwitchboard } from "../support/switchboard-harness.js";
 
-const CREATOR_ROLE = FAKE_MAINTAINER_ROLE_ID;
 const UNMAPPED_CHANNEL = "300000000000000011";
-const ADA = { id: "200000000000000001", username: "ada" };
-const GRACE = { id: "200000000000000002", username: "grace" };
-const CONFIG = `
-discord:
-  roles:
-    create-issues: ["${CREATOR_ROLE}"]
-  feedback:
-    channels:
-      "${FAKE_CHANNEL_ID}": ENG
-`;
 
 let bot: LinearBot;
 
 beforeAll(async () => {
-  bot = await startLinearBot({ config: CONFIG });
+  bot = await startLinearBot({ config: CREATE_ISSUES_CONFIG });
 });
 afterAll(() => bot.close());
-beforeEach(() => {
-  bot.linear.clearFaults();
-  bot.linear.setLatency(0);
-  bot.advance(10 * 60_000);
-});
+beforeEach(() => resetLinearBot(bot));
 
 function userMessage(content = "The export button does nothing", channelId = FAKE_CHANNEL_ID): FakeMessage {
   return bot.discord.seedMessage({ channelId, content, author: { id: GRACE.id, username: GRACE.username } });
@@ -361,7 +354,7 @@ describe("over the real gateway, inside a running Switchboard", () => {
         LINEAR_API_KEY: bot.linear.apiKey,
         LINEAR_API_URL: bot.linear.url,
       },
-      config: CONFIG,
+      config: CREATE_ISSUES_CONFIG,
     });
     try {
       await discord.gateway.waitForSession();

@@ -3,18 +3,14 @@
  * the real Octokit client against the fake GitHub REST API, answers read at the fake Discord
  * (see tests/support/command-invoker.ts for the one hop that is skipped).
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { COLORS } from "../../src/discord/render/message.js";
 import { createGitHubApi } from "../../src/sources/github/github-client.js";
-import { openStore } from "../../src/store/database.js";
 import type { Store } from "../../src/store/database.js";
-import { startFakeDiscord } from "../fakes/discord-server.js";
 import type { FakeDiscord } from "../fakes/discord-server.js";
-import { startFakeGitHub } from "../fakes/github-server.js";
 import type { FakeGitHub } from "../fakes/github-server.js";
+import { startCommandBackends } from "../support/command-backends.js";
+import type { CommandBackends } from "../support/command-backends.js";
 import { createCommandInvoker } from "../support/command-invoker.js";
 import type { CommandInvoker } from "../support/command-invoker.js";
 import { autocomplete, chatInput, createBotDriver } from "../support/discord-bot-driver.js";
@@ -32,17 +28,15 @@ routes:
 /** An ordinary member: no roles, no permissions beyond using commands. */
 const member = { user: { id: "200000000000000002", username: "grace" }, roles: [] };
 
+let backends: CommandBackends;
 let discord: FakeDiscord;
 let github: FakeGitHub;
 let store: Store;
-let directory: string;
 let bot: CommandInvoker;
 
 beforeEach(async () => {
-  discord = await startFakeDiscord({ token: TEST_DISCORD_TOKEN });
-  github = await startFakeGitHub();
-  directory = mkdtempSync(join(tmpdir(), "switchboard-github-commands-"));
-  store = await openStore(`sqlite:${join(directory, "switchboard.db")}`);
+  backends = await startCommandBackends("github-commands");
+  ({ discord, github, store } = backends);
   bot = createCommandInvoker({
     discord,
     db: store.db,
@@ -51,12 +45,7 @@ beforeEach(async () => {
   });
 });
 
-afterEach(async () => {
-  await store.close();
-  await github.close();
-  await discord.close();
-  rmSync(directory, { recursive: true, force: true });
-});
+afterEach(() => backends.close());
 
 function pr(options: Record<string, OptionInput>) {
   return bot.invoke(chatInput("github", { ...member, subcommand: "pr", options }));

@@ -58,7 +58,10 @@ describe("HTTP hardening", () => {
   });
 
   it("refuses a body over the limit with 413", async () => {
-    const response = await fetch(`${await serve()}/webhooks/github`, { method: "POST", body: "x".repeat(4096) });
+    const response = await fetch(`${await serve()}/webhooks/github`, {
+      method: "POST",
+      body: "x".repeat(4096),
+    });
     expect(response.status).toBe(413);
   });
 
@@ -74,7 +77,9 @@ describe("HTTP hardening", () => {
     const trusts = (app: ReturnType<typeof createHttpApp>) =>
       app.get("trust proxy fn") as (address: string, hop: number) => boolean;
     expect(trusts(createHttpApp(base))("127.0.0.1", 0)).toBe(false);
-    const oneHop = trusts(createHttpApp({ ...base, trustProxy: loadEnvironment({ TRUST_PROXY: "1" }).TRUST_PROXY }));
+    const oneHop = trusts(
+      createHttpApp({ ...base, trustProxy: loadEnvironment({ TRUST_PROXY: "1" }).TRUST_PROXY }),
+    );
     expect(oneHop("127.0.0.1", 0)).toBe(true);
     expect(oneHop("203.0.113.7", 1)).toBe(false);
     const loopback = trusts(createHttpApp({ ...base, trustProxy: "loopback" }));

@@ -4,40 +4,35 @@
  * and what happens when an API refuses or is not configured. Answers are read at the fake Discord (see
  * tests/support/command-invoker.ts for the one hop that is skipped).
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createGitHubApi } from "../../src/sources/github/github-client.js";
 import { createLinearClient } from "../../src/sources/linear/linear-client.js";
-import { openStore } from "../../src/store/database.js";
 import type { Store } from "../../src/store/database.js";
 import { findIdentityLink, saveIdentityLink } from "../../src/store/identity-repository.js";
-import { startFakeDiscord } from "../fakes/discord-server.js";
 import type { FakeDiscord } from "../fakes/discord-server.js";
-import { startFakeGitHub } from "../fakes/github-server.js";
 import type { FakeGitHub } from "../fakes/github-server.js";
 import { startFakeLinear } from "../fakes/linear-server.js";
 import type { FakeLinear } from "../fakes/linear-server.js";
+import { startCommandBackends } from "../support/command-backends.js";
+import type { CommandBackends } from "../support/command-backends.js";
 import { createCommandInvoker } from "../support/command-invoker.js";
 import type { CommandInvoker } from "../support/command-invoker.js";
 import { chatInput } from "../support/discord-bot-driver.js";
 import type { OptionInput } from "../support/discord-bot-driver.js";
-import { TEST_DISCORD_TOKEN } from "../support/switchboard-harness.js";
 
 const ADA = { id: "200000000000000001", username: "ada" };
 const GRACE = { id: "200000000000000002", username: "grace" };
 
+let backends: CommandBackends;
 let discord: FakeDiscord;
 let github: FakeGitHub;
 let linear: FakeLinear;
 let store: Store;
-let directory: string;
 let bot: CommandInvoker;
 
 beforeEach(async () => {
-  discord = await startFakeDiscord({ token: TEST_DISCORD_TOKEN });
-  github = await startFakeGitHub();
+  backends = await startCommandBackends("identity");
+  ({ discord, github, store } = backends);
   github.addUser("Octocat", { name: "The Octocat" });
   github.addUser("grace-h");
   github.addUser("acme", { type: "Organization" });
@@ -47,8 +42,6 @@ beforeEach(async () => {
       { name: "Grace Hopper", email: "grace@acme.dev" },
     ],
   });
-  directory = mkdtempSync(join(tmpdir(), "switchboard-identity-"));
-  store = await openStore(`sqlite:${join(directory, "switchboard.db")}`);
   bot = createCommandInvoker({
     discord,
     db: store.db,
@@ -60,11 +53,8 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
-  await store.close();
   await linear.close();
-  await github.close();
-  await discord.close();
-  rmSync(directory, { recursive: true, force: true });
+  await backends.close();
 });
 
 /** Every member here is ordinary: no roles. */

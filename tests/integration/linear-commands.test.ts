@@ -9,33 +9,24 @@ import { cooldownFor } from "../../src/discord/commands/command.js";
 import { command as linearCommand } from "../../src/discord/commands/linear.js";
 import { listRecentAudit } from "../../src/store/audit-repository.js";
 import { saveIdentityLink } from "../../src/store/identity-repository.js";
-import { FAKE_CHANNEL_ID, FAKE_MAINTAINER_ROLE_ID } from "../fakes/discord-gateway.js";
 import { autocomplete, chatInput, modalSubmit } from "../support/discord-bot-driver.js";
-import { startLinearBot, type LinearBot } from "../support/linear-bot.js";
-
-const CREATOR_ROLE = FAKE_MAINTAINER_ROLE_ID;
-const ADA = { id: "200000000000000001", username: "ada" };
-const GRACE = { id: "200000000000000002", username: "grace" };
-const CONFIG = `
-discord:
-  roles:
-    create-issues: ["${CREATOR_ROLE}"]
-  feedback:
-    channels:
-      "${FAKE_CHANNEL_ID}": ENG
-`;
+import {
+  ADA,
+  CREATE_ISSUES_CONFIG,
+  CREATOR_ROLE,
+  GRACE,
+  resetLinearBot,
+  startLinearBot,
+  type LinearBot,
+} from "../support/linear-bot.js";
 
 let bot: LinearBot;
 
 beforeAll(async () => {
-  bot = await startLinearBot({ config: CONFIG });
+  bot = await startLinearBot({ config: CREATE_ISSUES_CONFIG });
 });
 afterAll(() => bot.close());
-beforeEach(() => {
-  bot.linear.clearFaults();
-  // Past every cooldown: each test starts fresh.
-  bot.advance(10 * 60_000);
-});
+beforeEach(() => resetLinearBot(bot));
 
 const linear = (
   subcommand: string,
@@ -327,7 +318,7 @@ describe("/linear comment", () => {
 
 describe("without LINEAR_API_KEY", () => {
   it("tells the user what the operator must set", async () => {
-    const unconfigured = await startLinearBot({ config: CONFIG, linear: false });
+    const unconfigured = await startLinearBot({ config: CREATE_ISSUES_CONFIG, linear: false });
     try {
       const answer = await unconfigured.invoke(
         chatInput("linear", { subcommand: "issue", options: { key: "ENG-1" } }),

@@ -14,7 +14,7 @@ import {
   TEST_DISCORD_TOKEN,
   TEST_GITHUB_SECRET,
   TEST_LINEAR_SECRET,
-  startTestSwitchboard,
+  startBotSwitchboard,
 } from "../support/switchboard-harness.js";
 import type { TestSwitchboard } from "../support/switchboard-harness.js";
 
@@ -45,14 +45,7 @@ afterEach(async () => {
 
 async function start(config = "") {
   discord = await startFakeDiscord({ token: TEST_DISCORD_TOKEN });
-  switchboard = await startTestSwitchboard({
-    env: {
-      DISCORD_TOKEN: TEST_DISCORD_TOKEN,
-      DISCORD_API_URL: discord.url,
-      DISCORD_DEFAULT_CHANNEL_ID: CHANNEL,
-    },
-    config,
-  });
+  switchboard = await startBotSwitchboard(discord, CHANNEL, config);
   // With DISCORD_TOKEN the bot also logs in to the fake gateway; let it finish, as it would in production,
   // so that closing never races a login in progress.
   await switchboard.waitFor(() => switchboard.gateway?.state().status === "ready");

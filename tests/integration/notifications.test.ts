@@ -6,7 +6,7 @@ import type { FakeDiscord } from "../fakes/discord-server.js";
 import {
   TEST_DISCORD_TOKEN,
   TEST_GITHUB_SECRET,
-  startTestSwitchboard,
+  startBotSwitchboard,
 } from "../support/switchboard-harness.js";
 import type { TestSwitchboard } from "../support/switchboard-harness.js";
 
@@ -21,14 +21,7 @@ afterEach(async () => {
 
 async function start(config = "") {
   discord = await startFakeDiscord({ token: TEST_DISCORD_TOKEN });
-  switchboard = await startTestSwitchboard({
-    env: {
-      DISCORD_TOKEN: TEST_DISCORD_TOKEN,
-      DISCORD_API_URL: discord.url,
-      DISCORD_DEFAULT_CHANNEL_ID: CHANNEL,
-    },
-    config,
-  });
+  switchboard = await startBotSwitchboard(discord, CHANNEL, config);
 }
 
 async function send(fixture: string) {

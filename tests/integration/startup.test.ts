@@ -5,13 +5,12 @@
 import { execFileSync, spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { loadGitHubFixture } from "../../src/sources/github/fixtures.js";
 import { signGitHubDelivery } from "../../src/sources/signed-delivery.js";
+import { freePort } from "../support/child-switchboard.js";
 
 const REPO_ROOT = resolve(import.meta.dirname, "../..");
 const CLI = join(REPO_ROOT, "dist", "cli.js");
@@ -55,14 +54,6 @@ function emptyDirectory(): string {
   return directory;
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((done) => server.close(() => done()));
-  return port;
-}
-
 /** Start the CLI in `directory` with nothing in its environment but PATH, HOME, PORT and `env`. */
 async function startCli(directory: string, env: Record<string, string> = {}): Promise<RunningCli> {
   const port = await freePort();
@@ -85,7 +76,7 @@ async function startCli(directory: string, env: Record<string, string> = {}): Pr
   };
   child.stdout!.on("data", collect(stdout));
   child.stderr!.on("data", collect(stderr));
-  const exited = new Promise<number | null>((done) => child.once("exit", (code) => done(code)));
+  const exited = new Promise<number | null>((done) => child.once("close", (code) => done(code)));
   const cli: RunningCli = {
     child,
     port,

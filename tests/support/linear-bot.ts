@@ -26,7 +26,7 @@ import { createLogger } from "../../src/observability/logger.js";
 import { createLinearClient } from "../../src/sources/linear/linear-client.js";
 import { openStore } from "../../src/store/database.js";
 import type { Store } from "../../src/store/database.js";
-import { FAKE_CHANNEL_ID } from "../fakes/discord-gateway.js";
+import { FAKE_CHANNEL_ID, FAKE_MAINTAINER_ROLE_ID } from "../fakes/discord-gateway.js";
 import { startFakeDiscord } from "../fakes/discord-server.js";
 import type { FakeDiscord } from "../fakes/discord-server.js";
 import { startFakeLinear } from "../fakes/linear-server.js";
@@ -122,4 +122,26 @@ export async function startLinearBot(options: { config: string; linear?: boolean
       await store.close();
     },
   };
+}
+
+/** Two Discord users for the Linear bot tests: ada files issues, grace writes the messages filed. */
+export const ADA = { id: "200000000000000001", username: "ada" };
+export const GRACE = { id: "200000000000000002", username: "grace" };
+
+/** A role that may create issues, and the fake Discord channel mapped to the ENG team for feedback. */
+export const CREATOR_ROLE = FAKE_MAINTAINER_ROLE_ID;
+export const CREATE_ISSUES_CONFIG = `
+discord:
+  roles:
+    create-issues: ["${CREATOR_ROLE}"]
+  feedback:
+    channels:
+      "${FAKE_CHANNEL_ID}": ENG
+`;
+
+/** Before each test: no Linear faults or latency left over, and the clock past every cooldown. */
+export function resetLinearBot(bot: LinearBot): void {
+  bot.linear.clearFaults();
+  bot.linear.setLatency(0);
+  bot.advance(10 * 60_000);
 }

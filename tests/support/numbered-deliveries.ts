@@ -19,9 +19,14 @@ export const acknowledged = (outcome: Outcome | undefined): boolean =>
 export function writeSingleChannelConfig(path: string, channel: string): void {
   writeFileSync(
     path,
-    ["routes:", "  - name: all-github", "    source: github", `    channel: "${channel}"`, "    threads: none", ""].join(
-      "\n",
-    ),
+    [
+      "routes:",
+      "  - name: all-github",
+      "    source: github",
+      `    channel: "${channel}"`,
+      "    threads: none",
+      "",
+    ].join("\n"),
   );
 }
 
@@ -37,7 +42,12 @@ export async function buildNumberedDeliveries(
     const body = structuredClone(payload) as { comment: { body: string } };
     body.comment.body = `delivery ${n}`;
     deliveries.push(
-      await signGitHubDelivery({ secret, event, payload: body, deliveryId: `ops-${n}-${crypto.randomUUID()}` }),
+      await signGitHubDelivery({
+        secret,
+        event,
+        payload: body,
+        deliveryId: `ops-${n}-${crypto.randomUUID()}`,
+      }),
     );
   }
   return deliveries;
@@ -99,7 +109,10 @@ export function messagesPerDelivery(messages: FakeMessage[]): Map<number, number
   return counts;
 }
 
-export async function waitUntil(predicate: () => Promise<boolean> | boolean, timeoutMs: number): Promise<void> {
+export async function waitUntil(
+  predicate: () => Promise<boolean> | boolean,
+  timeoutMs: number,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await predicate())) {
     if (Date.now() > deadline) throw new Error(`Condition not met within ${timeoutMs} ms`);

@@ -11,6 +11,7 @@ import { loadEnvironment } from "../../src/config/environment.js";
 import { startSwitchboard } from "../../src/main.js";
 import type { Role, Switchboard } from "../../src/main.js";
 import type { SignedDelivery } from "../../src/sources/signed-delivery.js";
+import type { FakeDiscord } from "../fakes/discord-server.js";
 
 export const TEST_GITHUB_SECRET = "gh-webhook-secret-example-123";
 export const TEST_LINEAR_SECRET = "lin-webhook-secret-example-456";
@@ -25,6 +26,25 @@ export interface TestSwitchboard extends Switchboard {
   post(delivery: SignedDelivery): Promise<Response>;
   /** Resolve once `predicate` holds, polling every 20 ms, or fail after `timeoutMs`. */
   waitFor(predicate: () => boolean | Promise<boolean>, timeoutMs?: number): Promise<void>;
+}
+
+/**
+ * A test Switchboard that posts as the bot (TEST_DISCORD_TOKEN) to the fake Discord `discord`, with `channel`
+ * as its default channel and `config` as its config file.
+ */
+export function startBotSwitchboard(
+  discord: FakeDiscord,
+  channel: string,
+  config = "",
+): Promise<TestSwitchboard> {
+  return startTestSwitchboard({
+    env: {
+      DISCORD_TOKEN: TEST_DISCORD_TOKEN,
+      DISCORD_API_URL: discord.url,
+      DISCORD_DEFAULT_CHANNEL_ID: channel,
+    },
+    config,
+  });
 }
 
 export async function startTestSwitchboard(

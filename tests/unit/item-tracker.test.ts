@@ -5,23 +5,11 @@ import { loadGitHubFixture } from "../../src/sources/github/fixtures.js";
 import { normalizeGitHub } from "../../src/sources/github/normalize.js";
 import { loadLinearFixture } from "../../src/sources/linear/fixtures.js";
 import { normalizeLinear } from "../../src/sources/linear/normalize.js";
+import { pullRequestSnapshot } from "../support/item-snapshots.js";
 
 const RECEIVED_AT = new Date("2025-03-04T12:00:00.000Z");
 
-function pr(overrides: Partial<ItemSnapshot> = {}): ItemSnapshot {
-  return {
-    key: "github:pr:acme/api#12",
-    kind: "pull_request",
-    reference: "#12",
-    title: "Fix the flux capacitor",
-    url: "https://github.com/acme/api/pull/12",
-    author: "octocat",
-    status: "open",
-    labels: [],
-    container: "acme/api",
-    ...overrides,
-  };
-}
+const pr = pullRequestSnapshot;
 
 /** The item snapshot and event name of a real GitHub or Linear delivery. */
 function githubItem(name: string): { item: ItemSnapshot; eventName: string } {

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import type { ItemSnapshot } from "../../src/events/domain-event.js";
 import { truncate } from "../../src/events/text.js";
 import { itemThreadName, renderItemCard } from "../../src/discord/render/item-card.js";
 import { COLORS, NO_MENTIONS, embedLength, fitMessage, toMessage } from "../../src/discord/render/message.js";
 import type { Embed, EventSummary } from "../../src/discord/render/message.js";
+import { pullRequestSnapshot } from "../support/item-snapshots.js";
 
 /** Discord's limits, written out from its documentation rather than imported, so a wrong constant fails. */
 const DISCORD = {
@@ -248,18 +248,7 @@ describe("toMessage", () => {
 });
 
 describe("renderItemCard", () => {
-  const item = (overrides: Partial<ItemSnapshot> = {}): ItemSnapshot => ({
-    key: "github:pr:acme/api#12",
-    kind: "pull_request",
-    reference: "#12",
-    title: "Fix the flux capacitor",
-    url: "https://github.com/acme/api/pull/12",
-    author: "octocat",
-    status: "open",
-    labels: [],
-    container: "acme/api",
-    ...overrides,
-  });
+  const item = pullRequestSnapshot;
 
   it.each([
     ["open", "🟢 Open", COLORS.info],

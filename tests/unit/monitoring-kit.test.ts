@@ -11,7 +11,9 @@ import { createMetrics } from "../../src/observability/metrics.js";
 import { REPO_ROOT } from "../support/child-switchboard.js";
 
 const metricsSource = readFileSync(join(REPO_ROOT, "src/observability/metrics.ts"), "utf8");
-const dashboard = JSON.parse(readFileSync(join(REPO_ROOT, "integration/grafana/switchboard.json"), "utf8")) as {
+const dashboard = JSON.parse(
+  readFileSync(join(REPO_ROOT, "integration/grafana/switchboard.json"), "utf8"),
+) as {
   panels: Array<{ title: string; targets: Array<{ expr: string }> }>;
 };
 const alerts = parse(readFileSync(join(REPO_ROOT, "integration/prometheus/alerts.yml"), "utf8")) as {
@@ -20,7 +22,9 @@ const alerts = parse(readFileSync(join(REPO_ROOT, "integration/prometheus/alerts
 const rules = alerts.groups.flatMap((group) => group.rules);
 
 /** The metrics Switchboard defines itself (not the process defaults). */
-const definedMetrics = [...metricsSource.matchAll(/name: "(switchboard_[a-z0-9_]+)"/g)].map((match) => match[1]!);
+const definedMetrics = [...metricsSource.matchAll(/name: "(switchboard_[a-z0-9_]+)"/g)].map(
+  (match) => match[1]!,
+);
 
 /** Every series name a scrape can show, defaults included, with histogram suffixes. */
 function exposedSeries(): Set<string> {
@@ -33,7 +37,8 @@ function exposedSeries(): Set<string> {
   return names;
 }
 
-const referenced = (expr: string) => [...expr.matchAll(/\b(switchboard_[a-z0-9_]+)/g)].map((match) => match[1]!);
+const referenced = (expr: string) =>
+  [...expr.matchAll(/\b(switchboard_[a-z0-9_]+)/g)].map((match) => match[1]!);
 
 describe("monitoring kit", () => {
   it("finds the metric definitions it checks against", () => {
@@ -42,9 +47,12 @@ describe("monitoring kit", () => {
   });
 
   it("has a dashboard panel for every switchboard_* metric defined in metrics.ts", () => {
-    const queried = new Set(dashboard.panels.flatMap((panel) => panel.targets.flatMap((t) => referenced(t.expr))));
+    const queried = new Set(
+      dashboard.panels.flatMap((panel) => panel.targets.flatMap((t) => referenced(t.expr))),
+    );
     const withoutPanel = definedMetrics.filter(
-      (name) => ![name, `${name}_bucket`, `${name}_sum`, `${name}_count`].some((series) => queried.has(series)),
+      (name) =>
+        ![name, `${name}_bucket`, `${name}_sum`, `${name}_count`].some((series) => queried.has(series)),
     );
     expect(withoutPanel).toEqual([]);
   });
@@ -63,11 +71,17 @@ describe("monitoring kit", () => {
     expect(byName.get("SwitchboardDeadLetters")).toMatchObject({ for: "5m" });
     expect(byName.get("SwitchboardDeadLetters")?.expr).toMatch(/status="dead"\}\) > 0/);
     expect(byName.get("SwitchboardNotificationLatencyHigh")).toMatchObject({ for: "10m" });
-    expect(byName.get("SwitchboardNotificationLatencyHigh")?.expr).toMatch(/histogram_quantile\(0\.99,.*> 30$/);
-    expect(byName.get("SwitchboardWebhookSignatureFailures")?.expr).toMatch(/outcome="bad_signature".*\* 60 > 1$/);
+    expect(byName.get("SwitchboardNotificationLatencyHigh")?.expr).toMatch(
+      /histogram_quantile\(0\.99,.*> 30$/,
+    );
+    expect(byName.get("SwitchboardWebhookSignatureFailures")?.expr).toMatch(
+      /outcome="bad_signature".*\* 60 > 1$/,
+    );
     expect(byName.get("SwitchboardGatewayDisconnected")).toMatchObject({ for: "2m" });
     expect(byName.get("SwitchboardJobFailingRepeatedly")?.expr).toMatch(/outcome="error".*>= 2/s);
-    expect(byName.get("SwitchboardMemoryHigh")?.expr).toMatch(/resident_memory_bytes\) > 400 \* 1024 \* 1024/);
+    expect(byName.get("SwitchboardMemoryHigh")?.expr).toMatch(
+      /resident_memory_bytes\) > 400 \* 1024 \* 1024/,
+    );
     expect(byName.get("SwitchboardNoDeliveries")?.expr).toContain("== 0");
   });
 });
