@@ -45,6 +45,7 @@ import { openStore } from "./store/database.js";
 import type { Store } from "./store/database.js";
 import { createGroupCommit } from "./store/group-commit.js";
 import { recordDelivery } from "./store/inbox-repository.js";
+import { latestJobRuns } from "./store/job-run-repository.js";
 import { countMessagesByStatus, listDeadMessages } from "./store/outbox-repository.js";
 
 export type Role = "all" | "web" | "bot" | "worker";
@@ -178,6 +179,13 @@ export async function startSwitchboard(options: StartOptions): Promise<Switchboa
         clock: Date.now,
         startedAt,
         gatewayState: () => gateway?.state(),
+        jobRuns: async () => {
+          const latest = await latestJobRuns(store.db);
+          return ALL_JOBS.map((job) => {
+            const run = latest.get(job.name);
+            return { name: job.name, lastRunAt: run?.finished_at ?? null, outcome: run?.outcome ?? null };
+          });
+        },
       }),
     };
     const dispatcher = createInteractionDispatcher({
