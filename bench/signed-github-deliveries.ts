@@ -81,22 +81,24 @@ export async function signedDeliveryStream(secret: string, idPrefix: string): Pr
 }
 
 /**
- * `count` deliveries whose pull request titles carry `bench-e2e-<n>` (n = 0..count-1), cycling through the
- * repositories, each signed over its own body.
+ * `count` deliveries whose pull request titles carry `bench-e2e-<n>` (n = first .. first+count-1), cycling
+ * through the repositories, each signed over its own body.
  */
 export async function markedDeliveries(
   secret: string,
-  count: number,
   runId: string,
+  first: number,
+  count: number,
 ): Promise<SignedDelivery[]> {
   return Promise.all(
-    Array.from({ length: count }, (_, n) =>
-      signFixture(secret, `${runId}-e2e-${n}`, (payload) => {
+    Array.from({ length: count }, (_, index) => {
+      const n = first + index;
+      return signFixture(secret, `${runId}-e2e-${n}`, (payload) => {
         const marked = withRepo(payload, n % BENCH_REPOS);
         const pullRequest = marked.pull_request as { title: string };
         return { ...marked, pull_request: { ...pullRequest, title: `${pullRequest.title} bench-e2e-${n}` } };
-      }),
-    ),
+      });
+    }),
   );
 }
 

@@ -9,6 +9,7 @@ import { Kysely, PostgresDialect, SqliteDialect } from "kysely";
 import pg from "pg";
 import type { DatabaseSchema } from "./schema.js";
 import { migrateToLatest } from "./migrations.js";
+import { withStatementCache } from "./statement-cache.js";
 
 export type Dialect = "sqlite" | "postgres";
 
@@ -38,7 +39,9 @@ function openSqlite(databaseUrl: string): Store {
   sqlite.pragma("synchronous = FULL");
   sqlite.pragma("busy_timeout = 5000");
   sqlite.pragma("foreign_keys = ON");
-  const db = new Kysely<DatabaseSchema>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const db = new Kysely<DatabaseSchema>({
+    dialect: new SqliteDialect({ database: withStatementCache(sqlite) }),
+  });
   return {
     db,
     dialect: "sqlite",
