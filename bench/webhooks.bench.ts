@@ -54,11 +54,12 @@ const FIXED_CONNECTIONS = 10;
 const E2E_RATE = 100;
 const E2E_SECONDS = 10;
 /**
- * Discord lets a bot make 50 requests per second in all (https://discord.com/developers/docs/topics/rate-limits#global-rate-limit),
- * and @discordjs/rest holds every client to that, so at 100 deliveries/s, one message each, the outbox falls
- * behind whatever the pipeline does. A run below the limit shows the pipeline's own latency beside it.
+ * Discord lets a bot make 50 requests per second in all unless it has granted the bot more
+ * (https://discord.com/developers/docs/topics/rate-limits#global-rate-limit). At 100 deliveries/s, one message
+ * each, a default bot falls behind whatever the pipeline does, so the server runs as a bot with a raised limit
+ * (DISCORD_GLOBAL_REQUESTS_PER_SECOND); the 40/s line shows what a default bot sees.
  */
-const DISCORD_GLOBAL_LIMIT = 50;
+const DISCORD_GLOBAL_LIMIT = 250;
 const E2E_BELOW_LIMIT_RATE = 40;
 const MEMORY_AFTER_DELIVERIES = 10_000;
 /** How long the pipeline may take to post the warm-up's messages before phase 3 starts anyway. */
@@ -144,6 +145,7 @@ async function main(): Promise<number> {
         GITHUB_WEBHOOK_SECRET: SECRET,
         DISCORD_TOKEN,
         DISCORD_API_URL: discord.url,
+        DISCORD_GLOBAL_REQUESTS_PER_SECOND: String(DISCORD_GLOBAL_LIMIT),
         LOG_LEVEL: "warn",
       },
       port: switchboardPort,
@@ -248,9 +250,9 @@ async function main(): Promise<number> {
         "cpu ms: the server's CPU time (user + system, from /proc) per delivery, steadier than req/s on a busy host.",
         "2: autocannon's overallRate lets each connection send its share of a second back to back, then pause:",
         "   bursts of 10 concurrent requests, not an even 2 ms spacing.",
-        `3 at ${E2E_RATE}/s: one message per delivery, above the ${DISCORD_GLOBAL_LIMIT} requests/s Discord allows a bot`,
-        "(enforced by @discordjs/rest), so messages queue and the latency grows with the run; the",
-        `${E2E_BELOW_LIMIT_RATE}/s line is the pipeline's own latency.`,
+        `3 at ${E2E_RATE}/s: one message per delivery, more than the 50 requests/s Discord allows a default bot, so`,
+        `the server runs with DISCORD_GLOBAL_REQUESTS_PER_SECOND=${DISCORD_GLOBAL_LIMIT} (a bot granted a higher limit);`,
+        `the ${E2E_BELOW_LIMIT_RATE}/s line stays within a default bot's limit.`,
       ].join("\n"),
     );
 

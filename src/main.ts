@@ -15,7 +15,6 @@ import { ALL_COMMANDS } from "./discord/commands/all-commands.js";
 import type { CommandServices } from "./discord/commands/command.js";
 import { createInteractionDispatcher } from "./discord/dispatcher.js";
 import { createRestFeedbackDiscord, handleFeedbackReaction } from "./discord/feedback-capture.js";
-import { createGatewayClient } from "./discord/gateway.js";
 import type { GatewayClient } from "./discord/gateway.js";
 import { createStatusReporter } from "./discord/status-report.js";
 import { createHttpApp } from "./http/app.js";
@@ -38,7 +37,6 @@ import type { Sink } from "./pipeline/sinks/sink.js";
 import type { WorkerLoop } from "./pipeline/worker-loop.js";
 import { createGitHubApi } from "./sources/github/github-client.js";
 import { GITHUB_BODY_LIMIT_BYTES, createGitHubReceiver } from "./sources/github/receiver.js";
-import { createLinearApi } from "./sources/linear/linear-client.js";
 import { LINEAR_BODY_LIMIT_BYTES, createLinearReceiver } from "./sources/linear/receiver.js";
 import type { PersistDelivery } from "./sources/webhook-receiver.js";
 import { openStore } from "./store/database.js";
@@ -127,7 +125,10 @@ export async function startSwitchboard(options: StartOptions): Promise<Switchboa
 
   // One API client each, shared by jobs and commands; undefined when the credentials are not set.
   const github = createGitHubApi(env, { logger: logger.child({ component: "github" }) });
-  const linear = createLinearApi(env);
+  // The Linear SDK and discord.js are large (about 30 and 40 MB resident): load them only when configured.
+  const linear = env.LINEAR_API_KEY
+    ? (await import("./sources/linear/linear-client.js")).createLinearApi(env)
+    : undefined;
 
   // Scheduled jobs: run on cron in the all and worker roles (one process at a time, by a lease in the store);
   // the bot role keeps one unstarted for `/jobs run`, `pause` and `resume`.
@@ -195,6 +196,7 @@ export async function startSwitchboard(options: StartOptions): Promise<Switchboa
       metrics,
     });
     if (runsGateway) {
+      const { createGatewayClient } = await import("./discord/gateway.js");
       gateway = createGatewayClient({
         token: env.DISCORD_TOKEN!,
         apiUrl: env.DISCORD_API_URL,
@@ -375,6 +377,7 @@ function chooseSink(
       token: env.DISCORD_TOKEN,
       apiUrl: env.DISCORD_API_URL,
       timeoutMs: env.DISCORD_TIMEOUT_MS,
+      globalRequestsPerSecond: env.DISCORD_GLOBAL_REQUESTS_PER_SECOND,
       onResponse,
     });
   }

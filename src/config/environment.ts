@@ -50,6 +50,8 @@ const environmentSchema = z
     DISCORD_DEFAULT_CHANNEL_ID: snowflake.optional(),
     /** How long one Discord request may take before it counts as failed and is retried. */
     DISCORD_TIMEOUT_MS: positiveInt(10_000),
+    /** Discord allows a bot 50 requests per second unless it has granted that bot more. */
+    DISCORD_GLOBAL_REQUESTS_PER_SECOND: positiveInt(50),
     GITHUB_WEBHOOK_SECRET: optionalText,
     GITHUB_TOKEN: optionalText,
     GITHUB_APP_ID: optionalText,

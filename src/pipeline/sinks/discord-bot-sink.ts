@@ -31,6 +31,8 @@ export interface DiscordBotSinkOptions {
   timeoutMs: number;
   /** Called with every HTTP answer's status and route template (`/channels/:id/messages`), for metrics. */
   onResponse?: (status: number, route: string) => void;
+  /** The client-side global limit: Discord's default for a bot is 50 per second (DISCORD_GLOBAL_REQUESTS_PER_SECOND). */
+  globalRequestsPerSecond?: number;
   /** Longest 429 wait done inside a call; longer ones come back as RetryableDeliveryError with retryAfterMs. */
   maxRateLimitWaitMs?: number;
 }
@@ -50,6 +52,7 @@ export function createDiscordBotSink(options: DiscordBotSinkOptions): Sink {
     version: "10",
     timeout: options.timeoutMs,
     retries: 0,
+    globalRequestsPerSecond: options.globalRequestsPerSecond ?? 50,
     rejectOnRateLimit: (rateLimit) => rateLimit.retryAfter > maxWait,
   }).setToken(options.token);
 
