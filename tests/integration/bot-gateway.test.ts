@@ -235,6 +235,14 @@ describe("commands over the gateway", () => {
     expect(answer.ephemeral).toBe(true);
     expect(answer.content).toContain("mallory");
   });
+
+  it("answers an out-of-range count with at most the allowed number of entries instead of failing", async () => {
+    const answer = await driver.command("audit", { roles: [ADMIN_ROLE], options: { count: -5 } });
+    expect(answer.ephemeral).toBe(true);
+    // -5 is clamped to one entry: the newest, which is the admin's own earlier /audit.
+    expect(answer.content!.split("\n")).toHaveLength(1);
+    expect(answer.content).toContain("`audit` → ok");
+  });
 });
 
 describe("reactions and credentials", () => {
