@@ -100,7 +100,12 @@ interface EndToEnd {
 }
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({ options: { cli: { type: "string" } } });
+  const { values } = parseArgs({
+    options: { cli: { type: "string" }, layout: { type: "string", default: "all" } },
+  });
+  // all: one process does everything (`start`). split: the PM2 layout, a web process that receives and a
+  // worker process that processes and posts, on the same database.
+  const layout = values.layout === "split" ? "split" : "all";
   // --cli runs another build of Switchboard (say, one made from the previous commit) for a before/after.
   const cli = values.cli ? resolve(values.cli) : join(ROOT, "dist", "cli.js");
   if (!values.cli) {
@@ -131,28 +136,40 @@ async function main(): Promise<number> {
     });
     children.push(baseline);
     const switchboardPort = await freePort();
+    const serverEnv = {
+      PATH: process.env.PATH,
+      PORT: String(switchboardPort),
+      HOST: "127.0.0.1",
+      DATABASE_URL: `sqlite:${databasePath}`,
+      CONFIG_FILE: configPath,
+      GITHUB_WEBHOOK_SECRET: SECRET,
+      DISCORD_TOKEN,
+      DISCORD_API_URL: discord.url,
+      DISCORD_GLOBAL_REQUESTS_PER_SECOND: String(DISCORD_GLOBAL_LIMIT),
+      LOG_LEVEL: "warn",
+    };
+    // A clean environment: nothing from the caller's shell (a DATABASE_URL, a real token) leaks in.
     const switchboard = await startChildServer({
-      name: "switchboard",
-      args: [cli, "start"],
+      name: layout === "split" ? "switchboard web" : "switchboard",
+      args: [cli, "start", "--role", layout === "split" ? "web" : "all"],
       cwd: directory,
-      // A clean environment: nothing from the caller's shell (a DATABASE_URL, a real token) leaks in.
-      env: {
-        PATH: process.env.PATH,
-        PORT: String(switchboardPort),
-        HOST: "127.0.0.1",
-        DATABASE_URL: `sqlite:${databasePath}`,
-        CONFIG_FILE: configPath,
-        GITHUB_WEBHOOK_SECRET: SECRET,
-        DISCORD_TOKEN,
-        DISCORD_API_URL: discord.url,
-        DISCORD_GLOBAL_REQUESTS_PER_SECOND: String(DISCORD_GLOBAL_LIMIT),
-        LOG_LEVEL: "warn",
-      },
+      env: serverEnv,
       port: switchboardPort,
     });
     children.push(switchboard);
+    const worker =
+      layout === "split"
+        ? await startChildServer({
+            name: "switchboard worker",
+            args: [cli, "start", "--role", "worker"],
+            cwd: directory,
+            env: serverEnv,
+            port: switchboardPort,
+          })
+        : undefined;
+    if (worker) children.push(worker);
 
-    printHeader(cli, databasePath);
+    printHeader(cli, databasePath, layout);
     const baseStream = await signedDeliveryStream(SECRET, `${runId}-baseline`);
     const realStream = await signedDeliveryStream(SECRET, `${runId}-switchboard`);
     let accepted = 0;
@@ -222,7 +239,10 @@ async function main(): Promise<number> {
       await load(switchboard, { connections: MAX_CONNECTIONS, amount: MEMORY_AFTER_DELIVERIES - total });
       total = realStream.built() + marked;
     }
-    const memory = switchboard.memory();
+    const processes = worker ? [switchboard, worker] : [switchboard];
+    const memories = processes.map((child) => ({ name: child.name, ...child.memory() }));
+    // In the split layout each process is judged on its own, as PM2's max_memory_restart judges it.
+    const memory = memories.reduce((largest, next) => (next.rssMb > largest.rssMb ? next : largest));
     const queued = accepted - receipts.count();
 
     const phase1 = `1 max throughput c=${MAX_CONNECTIONS}`;
@@ -232,16 +252,16 @@ async function main(): Promise<number> {
       loadRow(`2 fixed ${FIXED_RATE}/s c=${FIXED_CONNECTIONS}`, "switchboard", fixed, ""),
       ...endToEndRows(`3 end to end ${E2E_RATE}/s`, e2e),
       ...endToEndRows(`3 end to end ${E2E_BELOW_LIMIT_RATE}/s`, belowLimit),
-      {
+      ...memories.map((process) => ({
         phase: `4 memory after ${total}`,
-        server: "switchboard",
+        server: process.name,
         deliveries: String(total),
         rate: "",
         p50: "",
         p99: "",
         cpu: "",
-        note: `RSS ${memory.rssMb.toFixed(1)} MB, peak ${memory.peakRssMb.toFixed(1)} MB; ${queued} messages still queued`,
-      },
+        note: `RSS ${process.rssMb.toFixed(1)} MB, peak ${process.peakRssMb.toFixed(1)} MB; ${queued} messages still queued`,
+      })),
     ]);
     console.log(
       [
@@ -256,7 +276,7 @@ async function main(): Promise<number> {
       ].join("\n"),
     );
 
-    console.log("\ntargets");
+    console.log(`\ntargets (layout: ${layout})`);
     verdict(
       ratio >= TARGETS.throughputRatio,
       `throughput >= ${TARGETS.throughputRatio} x baseline while persisting every delivery`,
@@ -280,7 +300,7 @@ async function main(): Promise<number> {
     verdict(
       memory.rssMb < TARGETS.rssMb,
       `RSS < ${TARGETS.rssMb} MB after ${MEMORY_AFTER_DELIVERIES} deliveries`,
-      `${memory.rssMb.toFixed(1)} MB now, ${memory.peakRssMb.toFixed(1)} MB peak, after ${total}`,
+      `${memory.rssMb.toFixed(1)} MB now (${memory.name}), ${memory.peakRssMb.toFixed(1)} MB peak, after ${total}`,
     );
     const failures = [base, real, fixed].reduce((sum, result) => sum + result.failed, 0);
     if (failures > 0) console.log(`\nnote: ${failures} requests failed (non-2xx, errors or timeouts)`);
@@ -326,12 +346,17 @@ async function waitUntil(predicate: () => boolean, timeoutMs: number): Promise<b
   return true;
 }
 
-function printHeader(cli: string, databasePath: string): void {
+function printHeader(cli: string, databasePath: string, layout: "all" | "split"): void {
   const cpu = cpus();
   console.log(
     `Switchboard webhook benchmark: node ${process.version}, ${cpu.length} CPU (${cpu[0]?.model.trim() ?? "unknown"})`,
   );
-  console.log(`server: node ${relative(ROOT, cli) || cli} start (a child process), LOG_LEVEL=warn`);
+  const command = `node ${relative(ROOT, cli) || cli} start`;
+  console.log(
+    layout === "split"
+      ? `server: ${command} --role web and ${command} --role worker (two child processes, one database), LOG_LEVEL=warn`
+      : `server: ${command} --role all (one child process), LOG_LEVEL=warn`,
+  );
   console.log(`store: ${databasePath} on ${filesystemOf(dirname(databasePath))}, WAL, synchronous=FULL`);
   console.log(
     `deliveries: signed pull_request.opened (22 kB) from ${BENCH_REPOS} repositories, each routed to its own` +

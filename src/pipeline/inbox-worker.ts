@@ -25,7 +25,12 @@ import type { WorkerLoop } from "./worker-loop.js";
 const MAX_PROCESSING_ATTEMPTS = 5;
 /** Deliveries per batch and transaction: bounds how long one batch holds the event loop (about 1 ms each). */
 const BATCH_SIZE = 10;
-const IDLE_POLL_MS = 1000;
+/**
+ * In one process a stored delivery wakes this worker at once; a worker in its own process (the PM2 layout)
+ * learns of new deliveries only by polling, so the poll interval is its added latency. One indexed query
+ * every 100 ms is cheap.
+ */
+const IDLE_POLL_MS = 100;
 
 export interface InboxWorkerOptions {
   db: Kysely<DatabaseSchema>;
