@@ -131,7 +131,7 @@ function webhookHandler(
       options.onAccepted();
       log.debug("Delivery accepted");
     } else if (answer.status >= 500) {
-      log.error({ outcome: answer.outcome }, "Delivery could not be stored");
+      log.error({ outcome: answer.outcome, err: answer.error }, "Delivery could not be stored");
     } else if (answer.status >= 400) {
       log.warn(
         { outcome: answer.outcome, status: answer.status, reason: answer.body.message },

@@ -59,6 +59,17 @@ export function scrubSecrets(text: string, secrets: readonly string[]): string {
   return out;
 }
 
+/**
+ * A Discord webhook URL's last path segment is its token, and that includes the per-interaction tokens that
+ * @discordjs/rest puts in a DiscordAPIError's `url` when a follow-up fails: no configured secret to match,
+ * so the shape is matched instead.
+ */
+const WEBHOOK_TOKEN = /(\/webhooks\/\d+\/)[\w.-]+/g;
+
+export function scrubWebhookTokens(text: string): string {
+  return text.includes("/webhooks/") ? text.replace(WEBHOOK_TOKEN, `$1${REDACTED}`) : text;
+}
+
 function scrubbingStream(destination: NodeJS.WritableStream, secrets: readonly string[]): Writable {
   const ordered = [...new Set(secrets.filter((secret) => secret.length > 0))].sort(
     (a, b) => b.length - a.length,
@@ -66,7 +77,7 @@ function scrubbingStream(destination: NodeJS.WritableStream, secrets: readonly s
   return new Writable({
     write(chunk: Buffer | string, _encoding, callback) {
       const line = typeof chunk === "string" ? chunk : chunk.toString("utf8");
-      destination.write(ordered.length > 0 ? scrubSecrets(line, ordered) : line);
+      destination.write(scrubWebhookTokens(ordered.length > 0 ? scrubSecrets(line, ordered) : line));
       callback();
     },
   });

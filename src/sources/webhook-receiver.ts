@@ -23,6 +23,8 @@ export interface WebhookResponse {
   /** The event header value, for the metric (`unknown` before headers are checked). */
   event: string;
   deliveryId?: string;
+  /** Why the store failed (a 503), for the log: the sender is told only to retry. */
+  error?: unknown;
 }
 
 /** Persists a delivery: "new" or "duplicate". Throws when the store is unavailable. */
@@ -70,9 +72,10 @@ export async function persistAndAnswer(
           outcome: "duplicate",
           body: { status: "duplicate", delivery: delivery.deliveryId },
         };
-  } catch {
+  } catch (error) {
     return {
       ...base,
+      error,
       status: 503,
       outcome: "store_unavailable",
       body: { status: "unavailable", message: "The delivery could not be stored; retry later." },

@@ -56,7 +56,10 @@ function openPostgres(databaseUrl: string): Store {
   pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 10 });
   const db = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool }) });
+  // Shown on /readyz, which anyone can read: drop the password, and the query too, since libpq-style
+  // parameters (`?password=`, `sslpassword=`) carry credentials as well.
   const safe = new URL(databaseUrl);
   safe.password = "";
+  safe.search = "";
   return { db, dialect: "postgres", location: safe.toString(), close: () => db.destroy() };
 }
