@@ -3,7 +3,6 @@
  * `switchboard <command>`: start, register-commands, simulate, outbox retry, doctor, backup, restore. Parses arguments, loads configuration and
  * hands over to main.ts or a store function; prints errors an operator can act on and exits non-zero.
  */
-import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { DiscordAPIError, REST } from "@discordjs/rest";
 import { ConfigError } from "./config/config-error.js";
@@ -14,6 +13,7 @@ import { buildCommandRegistry } from "./discord/command-registry.js";
 import { ALL_COMMANDS } from "./discord/commands/all-commands.js";
 import { describeRegistration, registerCommands } from "./discord/register-commands.js";
 import type { Role } from "./main.js";
+import { readJsonFile } from "./sources/fixture-files.js";
 import { githubFixtureNames, loadGitHubFixture } from "./sources/github/fixtures.js";
 import { linearFixtureNames, loadLinearFixture } from "./sources/linear/fixtures.js";
 import { signGitHubDelivery, signLinearDelivery } from "./sources/signed-delivery.js";
@@ -216,7 +216,11 @@ async function buildSimulatedDelivery(
   let payload: unknown;
   let header = event.split(".", 1)[0]!;
   if (fixtureFile) {
-    payload = JSON.parse(readFileSync(fixtureFile, "utf8"));
+    try {
+      payload = readJsonFile(fixtureFile, "--fixture");
+    } catch (error) {
+      throw new UsageError(`${(error as Error).message}: pass a file holding one webhook payload as JSON.`);
+    }
   } else {
     // `pull_request.closed` picks the first of pull_request.closed.merged / .unmerged.
     const name =

@@ -14,7 +14,6 @@ import type { Command, CommandContext, CommandServices } from "./commands/comman
 import { cooldownFor, requiredCapability } from "./commands/command.js";
 import type { InteractionResponder } from "./interaction.js";
 import { commandNameOf, interactionUser, readOptions } from "./interaction.js";
-import { NO_MENTIONS } from "./render/message.js";
 
 /** Discord drops an interaction not acknowledged within 3 s; defer with margin for network time. */
 export const AUTO_DEFER_AFTER_MS = 2000;
@@ -86,7 +85,10 @@ export function createInteractionDispatcher(options: {
     }
     if (!command) {
       await respond.reply(
-        { content: "This command is not known to this Switchboard: it may have been removed." },
+        {
+          content:
+            "This command is not known to this Switchboard: it may have been removed. /help lists the commands it has.",
+        },
         { ephemeral: true },
       );
       count("unknown");
@@ -101,7 +103,7 @@ export function createInteractionDispatcher(options: {
       services.config.discord.roles,
     );
     if (!decision.allowed) {
-      await respond.reply({ content: decision.reason, allowed_mentions: NO_MENTIONS }, { ephemeral: true });
+      await respond.reply({ content: decision.reason }, { ephemeral: true });
       await audit(context, action, capability, "denied", decision.reason);
       logger.info({ user: context.user.id, capability }, "Interaction denied");
       count("denied");
@@ -169,9 +171,7 @@ export function createInteractionDispatcher(options: {
       if (error instanceof UserError) {
         // A refusal did none of the expensive work: the user may fix the input and try again at once.
         if (cooldownKey) lastUse.delete(cooldownKey);
-        await respond
-          .reply({ content: error.message, allowed_mentions: NO_MENTIONS }, { ephemeral: true })
-          .catch(() => {});
+        await respond.reply({ content: error.message }, { ephemeral: true }).catch(() => {});
         if (capability) await audit(context, action, capability, "refused", error.message);
         count("refused");
         return;

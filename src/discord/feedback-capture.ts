@@ -180,7 +180,7 @@ export function describeFeedbackIssue(
 export function renderFeedbackReply(issue: LinearIssue, capturedBy: FeedbackUser): DiscordMessage {
   return {
     content: truncate(
-      `📌 Filed in Linear as **[${issue.identifier}](${issue.url})** ${oneLine(issue.title)} (by <@${capturedBy.id}>)`,
+      `📌 Filed in Linear as **[${issue.identifier}](${issue.url})** ${escapeMarkdown(oneLine(issue.title))} (by <@${capturedBy.id}>)`,
       2000,
     ),
     allowed_mentions: NO_MENTIONS,

@@ -6,12 +6,11 @@
  * PRs labelled wip / do-not-merge and PRs opened by bots are left alone. Each PR is reminded at most once
  * per period (by default the same number of business days), recorded in `pr_reminders`.
  */
-import { randomBytes } from "node:crypto";
 import { z } from "zod";
 import type { DiscordMessage } from "../discord/render/message.js";
 import { NO_MENTIONS, fitMessage } from "../discord/render/message.js";
 import { oneLine, truncate } from "../events/text.js";
-import { withMentions } from "../pipeline/plan-messages.js";
+import { planPost, withMentions } from "../pipeline/plan-messages.js";
 import type { GitHubPullRequestSummary } from "../sources/github/github-api.js";
 import { findLinkedDiscordUsers } from "../store/identity-repository.js";
 import { enqueueMessages } from "../store/outbox-repository.js";
@@ -136,26 +135,7 @@ export const stalePrs = defineJob({
       const message = withMentions(renderReminder(pull, options.business_days), mentions);
       // The message and its reminder record together: a crash cannot leave a reminder posted but unrecorded.
       await db.transaction().execute(async (trx) => {
-        await enqueueMessages(trx, [
-          {
-            inbox_id: null,
-            channel_id: channel!,
-            route: "job:stale-prs",
-            item_key: null,
-            operation: "post",
-            payload: JSON.stringify({ message }),
-            nonce: randomBytes(12).toString("base64url"),
-            status: "pending",
-            next_attempt_at: now,
-            last_error: null,
-            message_id: null,
-            thread_id: null,
-            reply_id: null,
-            created_at: now,
-            origin_at: now,
-            sent_at: null,
-          },
-        ]);
+        await enqueueMessages(trx, [planPost({ channel: channel!, route: "job:stale-prs", message, now })]);
         const key = `${pull.repo.toLowerCase()}#${pull.number}`;
         await trx
           .insertInto("pr_reminders")

@@ -49,25 +49,64 @@ export function planMessages(input: {
           threadName: itemThreadName(input.item!),
         }
       : { message: withMentions(toMessage(summary, delivery.style), mentions) };
-    return {
-      inbox_id: input.inboxId,
-      channel_id: delivery.channel,
+    return outboxRow({
+      inboxId: input.inboxId,
+      channel: delivery.channel,
       route: delivery.route,
-      item_key: threaded ? input.item!.key : null,
-      operation: threaded ? "item" : "post",
-      payload: JSON.stringify(payload),
-      nonce: newNonce(),
-      status: "pending",
-      next_attempt_at: input.now,
-      last_error: null,
-      message_id: null,
-      thread_id: null,
-      reply_id: null,
-      created_at: input.now,
-      origin_at: input.originAt,
-      sent_at: null,
-    };
+      itemKey: threaded ? input.item!.key : null,
+      payload,
+      now: input.now,
+      originAt: input.originAt,
+    });
   });
+}
+
+/** One message posted to a channel on its own (no delivery, item or thread): what scheduled jobs send. */
+export function planPost(input: {
+  channel: string;
+  route: string;
+  message: DiscordMessage;
+  now: number;
+}): NewOutboxRow {
+  return outboxRow({
+    inboxId: null,
+    channel: input.channel,
+    route: input.route,
+    itemKey: null,
+    payload: { message: input.message },
+    now: input.now,
+    originAt: input.now,
+  });
+}
+
+/** A pending outbox row: an item card and thread when `itemKey` is set, else a plain post. */
+function outboxRow(input: {
+  inboxId: number | null;
+  channel: string;
+  route: string;
+  itemKey: string | null;
+  payload: OutboxPayload;
+  now: number;
+  originAt: number;
+}): NewOutboxRow {
+  return {
+    inbox_id: input.inboxId,
+    channel_id: input.channel,
+    route: input.route,
+    item_key: input.itemKey,
+    operation: input.itemKey === null ? "post" : "item",
+    payload: JSON.stringify(input.payload),
+    nonce: newNonce(),
+    status: "pending",
+    next_attempt_at: input.now,
+    last_error: null,
+    message_id: null,
+    thread_id: null,
+    reply_id: null,
+    created_at: input.now,
+    origin_at: input.originAt,
+    sent_at: null,
+  };
 }
 
 /** Discord accepts at most 100 ids in `allowed_mentions.users`. */

@@ -25,12 +25,21 @@ export function readFixtureFile(source: FixtureSource, name: string): unknown {
     const known = listFixtureNames(source).join(", ") || "none";
     throw new Error(`No ${source} fixture named "${name}" at ${path}. Known fixtures: ${known}`);
   }
+  return readJsonFile(path, `The ${source} fixture`);
+}
+
+/** Parsed JSON of the file at `path`; an error names `what` and the path when it cannot be read or parsed. */
+export function readJsonFile(path: string, what: string): unknown {
+  let text: string;
   try {
-    return JSON.parse(readFileSync(path, "utf8")) as unknown;
+    text = readFileSync(path, "utf8");
   } catch (error) {
-    throw new Error(`The ${source} fixture ${path} is not valid JSON: ${(error as Error).message}`, {
-      cause: error,
-    });
+    throw new Error(`${what} ${path} cannot be read: ${(error as Error).message}`, { cause: error });
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new Error(`${what} ${path} is not valid JSON: ${(error as Error).message}`, { cause: error });
   }
 }
 

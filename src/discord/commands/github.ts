@@ -116,7 +116,7 @@ async function listPullRequests(context: CommandContext): Promise<void> {
   const rawRepo = context.options.values.get("repo");
   const rawAuthor = context.options.values.get("author");
   const repo = rawRepo === undefined ? undefined : parseRepo(rawRepo);
-  const author = rawAuthor === undefined ? undefined : parseLogin(rawAuthor);
+  const author = rawAuthor === undefined ? undefined : parseGitHubLogin(rawAuthor);
   if (!repo && !author) {
     throw new UserError(
       "Name a repository (`repo:` owner/name), an author (`author:` GitHub login) or both: listing every repository the token can see would take a request per repository.",
@@ -154,13 +154,16 @@ function parseRepo(value: unknown): string {
   return text;
 }
 
-function parseLogin(value: unknown): string {
+/** A GitHub login as typed, `@octocat`, or a profile link (`https://github.com/octocat`). */
+export function parseGitHubLogin(value: unknown): string {
   const text = String(value ?? "")
     .trim()
-    .replace(/^@/, "");
+    .replace(/^https?:\/\/github\.com\//i, "")
+    .replace(/^@/, "")
+    .replace(/\/+$/, "");
   if (!GITHUB_LOGIN.test(text)) {
     throw new UserError(
-      `${quote(String(value))} is not a GitHub login: logins are letters, digits and single hyphens, e.g. octocat.`,
+      `${quote(String(value))} is not a GitHub login: logins are 1 to 39 letters, digits or single hyphens, e.g. octocat.`,
     );
   }
   return text;

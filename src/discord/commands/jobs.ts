@@ -64,7 +64,8 @@ export const command: Command = {
       respond.reply({ content: truncate(content, 2000) }, { ephemeral: true });
     switch (options.subcommand) {
       case "list": {
-        await reply((await jobs.list()).map(describeJob).join("\n"));
+        // Discord refuses an empty message, so an instance without jobs says so.
+        await reply((await jobs.list()).map(describeJob).join("\n") || "No jobs are configured.");
         return;
       }
       case "run": {

@@ -21,8 +21,9 @@ import { findIdentityLink } from "../../store/identity-repository.js";
 import { explainingApiFailures } from "../api-failure.js";
 import { LINEAR_NOT_CONNECTED, feedbackTeamKey } from "../feedback-capture.js";
 import { renderLinearIssueCard, renderLinearIssueList } from "../render/linear-issue-card.js";
-import { NO_MENTIONS } from "../render/message.js";
+import { escapeMarkdown } from "../render/pull-request-card.js";
 import type { Command, CommandContext } from "./command.js";
+import { quote } from "./github.js";
 
 const PRIORITY_CHOICES = [
   { name: "Urgent", value: 1 },
@@ -176,7 +177,6 @@ export const command: Command = {
       await context.respond.reply({
         ...card,
         content: `<@${context.user.id}> created **[${issue.identifier}](${issue.url})**`,
-        allowed_mentions: NO_MENTIONS,
       });
     });
   },
@@ -274,8 +274,7 @@ async function comment(context: CommandContext, linear: LinearApi): Promise<void
   context.logger.info({ issue: issue.identifier }, "Commented on a Linear issue");
   await context.respond.reply(
     {
-      content: `💬 Commented on **[${issue.identifier}](${posted.url})** ${issue.title}`,
-      allowed_mentions: NO_MENTIONS,
+      content: `💬 Commented on **[${issue.identifier}](${posted.url})** ${escapeMarkdown(issue.title)}`,
     },
     { ephemeral: true },
   );
@@ -290,7 +289,7 @@ export function parseIssueKey(input: string): string {
   const key = (fromUrl ?? input).trim();
   if (!/^[A-Za-z][A-Za-z0-9]{0,9}-\d{1,9}$/.test(key)) {
     throw new UserError(
-      `\`${key.slice(0, 40).replace(/`/g, "")}\` is not a Linear issue key: use the team key and number, like ENG-123.`,
+      `${quote(key.slice(0, 40))} is not a Linear issue key: use the team key and number, like ENG-123.`,
     );
   }
   return key.toUpperCase();

@@ -11,7 +11,6 @@
 import { ApplicationCommandOptionType } from "discord-api-types/v10";
 import { z } from "zod";
 import { UserError } from "../../errors.js";
-import { GITHUB_LOGIN } from "../../sources/github/github-client.js";
 import {
   findIdentityLink,
   findLinkByGitHubLogin,
@@ -21,10 +20,9 @@ import {
 } from "../../store/identity-repository.js";
 import type { IdentityLink, LinearIdentity } from "../../store/identity-repository.js";
 import { explainingApiFailures } from "../api-failure.js";
-import { NO_MENTIONS } from "../render/message.js";
 import { escapeMarkdown } from "../render/pull-request-card.js";
 import type { Command, CommandContext } from "./command.js";
-import { quote } from "./github.js";
+import { parseGitHubLogin, quote } from "./github.js";
 
 const REMOVE_CHOICES = ["github", "linear", "all"] as const;
 type RemovePart = (typeof REMOVE_CHOICES)[number];
@@ -191,20 +189,6 @@ function describeLink(link: IdentityLink): string {
   return `• GitHub: ${github}\n• Linear: ${linear}`;
 }
 
-function parseGitHubLogin(value: unknown): string {
-  const text = String(value)
-    .trim()
-    .replace(/^https?:\/\/github\.com\//i, "")
-    .replace(/^@/, "")
-    .replace(/\/+$/, "");
-  if (!GITHUB_LOGIN.test(text)) {
-    throw new UserError(
-      `${quote(String(value))} is not a GitHub login: logins are 1 to 39 letters, digits or single hyphens, e.g. octocat.`,
-    );
-  }
-  return text;
-}
-
 function parseEmail(value: unknown): string {
   const text = String(value).trim().toLowerCase();
   if (!emailSchema.safeParse(text).success) {
@@ -226,5 +210,5 @@ function label(part: "github" | "linear"): string {
 }
 
 async function reply(context: CommandContext, content: string): Promise<void> {
-  await context.respond.reply({ content, allowed_mentions: NO_MENTIONS }, { ephemeral: true });
+  await context.respond.reply({ content }, { ephemeral: true });
 }

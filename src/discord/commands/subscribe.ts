@@ -11,7 +11,7 @@ import type {
 } from "discord-api-types/v10";
 import { ApplicationCommandOptionType, ChannelType } from "discord-api-types/v10";
 import type { Kysely } from "kysely";
-import { NotFoundError, UserError } from "../../errors.js";
+import { AuthError, NotFoundError, RateLimitedError, UserError } from "../../errors.js";
 import { truncate } from "../../events/text.js";
 import type { Logger } from "../../observability/logger.js";
 import { findIdentityLink } from "../../store/identity-repository.js";
@@ -295,7 +295,11 @@ async function verifyNames(
         return;
       }
       logger.warn({ err: error, name, source: request.source }, "Could not verify a subscription target");
-      const reason = error instanceof Error ? error.message : String(error);
+      // Typed failures are written for people; anything else may carry internals, so it stays in the log.
+      const reason =
+        error instanceof AuthError || error instanceof RateLimitedError
+          ? error.message
+          : "the API call failed, the operator can find why in the logs";
       notes.push(`${name} could not be verified (${reason}); subscribed anyway.`);
     }
   };
