@@ -145,6 +145,10 @@ async function main(): Promise<number> {
       GITHUB_WEBHOOK_SECRET: SECRET,
       DISCORD_TOKEN,
       DISCORD_API_URL: discord.url,
+      // A closed loopback port: nothing here should call GitHub or Linear, and if it does it must not leave
+      // the machine.
+      GITHUB_API_URL: "http://127.0.0.1:9",
+      LINEAR_API_URL: "http://127.0.0.1:9",
       DISCORD_GLOBAL_REQUESTS_PER_SECOND: String(DISCORD_GLOBAL_LIMIT),
       LOG_LEVEL: "warn",
     };

@@ -4,14 +4,12 @@
  * redelivery is answered 200 and posts nothing), every message was posted exactly once, and processing
  * resumes (a new delivery is posted).
  */
-import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startFakeDiscord } from "../fakes/discord-server.js";
-import type { FakeDiscord } from "../fakes/discord-server.js";
-import { ensureBuilt, runCli, startChildSwitchboard } from "../support/child-switchboard.js";
-import type { ChildEnv, ChildSwitchboard } from "../support/child-switchboard.js";
+import { describe, expect, it } from "vitest";
+import { runCli, startChildSwitchboard } from "../support/child-switchboard.js";
+import type { ChildEnv } from "../support/child-switchboard.js";
+import { useChildSwitchboardWorkspace } from "../support/child-switchboard-workspace.js";
 import {
   buildNumberedDeliveries,
   messagesPerDelivery,
@@ -25,24 +23,11 @@ const GITHUB_SECRET = "backup-test-github-secret-91b3d2";
 const DISCORD_TOKEN = "backup-test-discord-token.Zm9v.YmFyYmF6";
 const BEFORE_BACKUP = 40;
 
-let directory: string;
-let discord: FakeDiscord;
-const children: ChildSwitchboard[] = [];
-
-beforeAll(async () => {
-  await ensureBuilt();
-  directory = mkdtempSync(join(tmpdir(), "switchboard-backup-"));
-  discord = await startFakeDiscord({ token: DISCORD_TOKEN });
-}, 120_000);
-
-afterAll(async () => {
-  for (const child of children) await child.kill("SIGKILL");
-  await discord?.close();
-  if (directory) rmSync(directory, { recursive: true, force: true });
-});
+const workspace = useChildSwitchboardWorkspace("switchboard-backup-", DISCORD_TOKEN);
 
 describe("backup and restore", () => {
   it("restores every delivery and message from a backup taken while running, and resumes processing", async () => {
+    const { directory, discord, children } = workspace;
     const configFile = join(directory, "switchboard.yaml");
     writeSingleChannelConfig(configFile, CHANNEL);
     const database = join(directory, "data", "switchboard.db");
@@ -100,6 +85,7 @@ describe("backup and restore", () => {
   }, 60_000);
 
   it("refuses to restore a file that is not a Switchboard database, and says why", async () => {
+    const { directory } = workspace;
     const env: ChildEnv = { DATABASE_URL: `sqlite:${join(directory, "other", "switchboard.db")}` };
     const result = await runCli(["restore", join(directory, "switchboard.yaml")], env);
     expect(result.code).toBe(1);
@@ -109,6 +95,7 @@ describe("backup and restore", () => {
   });
 
   it("explains that Postgres deployments back up with pg_dump", async () => {
+    const { directory } = workspace;
     const result = await runCli(["backup", join(directory, "x.db")], {
       DATABASE_URL: "postgres://switchboard@127.0.0.1:1/switchboard",
     });

@@ -4,15 +4,12 @@
  * same database, every delivery that did not get a 2xx is redelivered (same X-GitHub-Delivery, as GitHub's
  * "Redeliver" does), and the fake Discord must end up holding exactly one message per delivery.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { SignedDelivery } from "../../src/sources/signed-delivery.js";
-import { startFakeDiscord } from "../fakes/discord-server.js";
-import type { FakeDiscord } from "../fakes/discord-server.js";
-import { ensureBuilt, startChildSwitchboard } from "../support/child-switchboard.js";
+import { startChildSwitchboard } from "../support/child-switchboard.js";
 import type { ChildEnv, ChildSwitchboard } from "../support/child-switchboard.js";
+import { useChildSwitchboardWorkspace } from "../support/child-switchboard-workspace.js";
 import {
   acknowledged,
   buildNumberedDeliveries,
@@ -32,21 +29,7 @@ const SENDERS = 16;
 const GITHUB_SECRET = "crash-test-github-secret-5f1d0c";
 const DISCORD_TOKEN = "crash-test-discord-token.Zm9v.YmFyYmF6cXV4";
 
-let directory: string;
-let discord: FakeDiscord;
-const children: ChildSwitchboard[] = [];
-
-beforeAll(async () => {
-  await ensureBuilt();
-  directory = mkdtempSync(join(tmpdir(), "switchboard-crash-"));
-  discord = await startFakeDiscord({ token: DISCORD_TOKEN });
-}, 120_000);
-
-afterAll(async () => {
-  for (const child of children) await child.kill("SIGKILL");
-  await discord?.close();
-  if (directory) rmSync(directory, { recursive: true, force: true });
-});
+const workspace = useChildSwitchboardWorkspace("switchboard-crash-", DISCORD_TOKEN);
 
 /**
  * Send `indexes` with `SENDERS` requests in flight; `onAnswer` sees each outcome as it comes. A delivery's
@@ -81,6 +64,7 @@ async function outboxPending(child: ChildSwitchboard): Promise<number> {
 
 describe("exactly once across a crash", () => {
   it("posts every acknowledged delivery exactly once after a SIGKILL mid-stream, a restart and GitHub's redelivery", async () => {
+    const { directory, discord, children } = workspace;
     const configFile = join(directory, "switchboard.yaml");
     writeSingleChannelConfig(configFile, CHANNEL);
     const env: ChildEnv = {

@@ -118,6 +118,37 @@ export const FAKE_GUILD: FakeGuild = {
   members: [{ user: { id: "200000000000000001", username: "ada" }, roles: [FAKE_MAINTAINER_ROLE_ID] }],
 };
 
+/** A guild member object as Discord sends it (in GUILD_CREATE and in an interaction's `member`). */
+export function guildMemberPayload<User>(
+  user: User,
+  roles: string[],
+  joinedAt: string,
+): {
+  user: User;
+  roles: string[];
+  joined_at: string;
+  deaf: false;
+  mute: false;
+  flags: 0;
+  nick: null;
+  avatar: null;
+  premium_since: null;
+  pending: false;
+} {
+  return {
+    user,
+    roles,
+    joined_at: joinedAt,
+    deaf: false,
+    mute: false,
+    flags: 0,
+    nick: null,
+    avatar: null,
+    premium_since: null,
+    pending: false,
+  };
+}
+
 const PRIVILEGED_INTENTS =
   GatewayIntentBits.GuildMembers | GatewayIntentBits.GuildPresences | GatewayIntentBits.MessageContent;
 
@@ -226,18 +257,8 @@ export function attachFakeGateway(options: FakeGatewayOptions): FakeGateway {
 
   function guildCreate(guild: FakeGuild, intents: number): Record<string, unknown> {
     const joinedAt = new Date().toISOString();
-    const member = (user: FakeMember["user"] & Record<string, unknown>, roles: string[]) => ({
-      user,
-      roles,
-      joined_at: joinedAt,
-      deaf: false,
-      mute: false,
-      flags: 0,
-      nick: null,
-      avatar: null,
-      premium_since: null,
-      pending: false,
-    });
+    const member = (user: FakeMember["user"] & Record<string, unknown>, roles: string[]) =>
+      guildMemberPayload(user, roles, joinedAt);
     const members = [
       member(rest.botUser, []),
       ...((intents & GatewayIntentBits.GuildMembers) !== 0

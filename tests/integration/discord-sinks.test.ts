@@ -6,6 +6,7 @@ import { PermanentDeliveryError, RetryableDeliveryError } from "../../src/pipeli
 import { createDiscordBotSink } from "../../src/pipeline/sinks/discord-bot-sink.js";
 import { createDiscordWebhookSink } from "../../src/pipeline/sinks/discord-webhook-sink.js";
 import { startFakeDiscord, type FakeDiscord } from "../fakes/discord-server.js";
+import { waitUntil } from "../support/wait-until.js";
 
 const CHANNEL = "100000000000000001";
 const TOKEN = "MTA5ODc2.Gx1y2z.secret-bot-token-never-logged";
@@ -404,7 +405,7 @@ describe("fake Discord", () => {
   it("closes promptly while a request hangs", async () => {
     fake.setFaults(() => ({ kind: "hang" }));
     const hung = fetch(`${fake.url}/v10/gateway`).catch(() => "closed");
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await waitUntil(() => fake.requests.some((request) => request.fault === "hang"), 5_000);
 
     await fake.close();
 

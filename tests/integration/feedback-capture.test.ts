@@ -89,6 +89,24 @@ const threadReplies = (message: FakeMessage) =>
   bot.discord.messages.filter((m) => m.channelId === message.id);
 const threadsOn = (message: FakeMessage) => bot.discord.threads.filter((thread) => thread.id === message.id);
 
+/** A claim on `message` that an earlier attempt took `ageMs` ago and never finished. */
+async function insertClaim(message: FakeMessage, createdBy: string, ageMs: number): Promise<void> {
+  await bot.store.db
+    .insertInto("feedback_captures")
+    .values({
+      message_id: message.id,
+      channel_id: message.channelId,
+      guild_id: FAKE_GUILD_ID,
+      issue_id: null,
+      issue_identifier: null,
+      issue_url: null,
+      status: "creating",
+      created_by: createdBy,
+      created_at: bot.services.clock() - ageMs,
+    })
+    .execute();
+}
+
 describe("feedback reaction", () => {
   it("files the message as one Linear issue in the channel's team and replies in a thread with the link", async () => {
     const message = userMessage("Export is broken\nOn Firefox only.");
@@ -204,20 +222,7 @@ describe("feedback reaction", () => {
       teamId: team.id,
       title: "Crashed after creating",
     });
-    await bot.store.db
-      .insertInto("feedback_captures")
-      .values({
-        message_id: message.id,
-        channel_id: message.channelId,
-        guild_id: FAKE_GUILD_ID,
-        issue_id: null,
-        issue_identifier: null,
-        issue_url: null,
-        status: "creating",
-        created_by: ADA.id,
-        created_at: bot.services.clock() - 10 * 60_000,
-      })
-      .execute();
+    await insertClaim(message, ADA.id, 10 * 60_000);
 
     expect(await react(reaction(message))).toBe("created");
     expect(issuesTitled("Crashed after creating")).toHaveLength(1);
@@ -230,20 +235,7 @@ describe("feedback reaction", () => {
 
   it("leaves a fresh claim alone: another attempt is still working on it", async () => {
     const message = userMessage("Claimed a moment ago");
-    await bot.store.db
-      .insertInto("feedback_captures")
-      .values({
-        message_id: message.id,
-        channel_id: message.channelId,
-        guild_id: FAKE_GUILD_ID,
-        issue_id: null,
-        issue_identifier: null,
-        issue_url: null,
-        status: "creating",
-        created_by: GRACE.id,
-        created_at: bot.services.clock() - 5_000,
-      })
-      .execute();
+    await insertClaim(message, GRACE.id, 5_000);
     expect(await react(reaction(message))).toBe("in-progress");
     expect(issuesTitled("Claimed a moment ago")).toHaveLength(0);
   });

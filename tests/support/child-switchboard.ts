@@ -100,9 +100,20 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-/** The environment a child sees: enough to run node, then the test's variables (undefined ones dropped). */
+/** A closed loopback port: an API a test forgot to point at a fake fails here instead of on the internet. */
+const UNREACHABLE_API_URL = "http://127.0.0.1:9";
+
+/**
+ * The environment a child sees: enough to run node, API URLs that cannot leave the machine, then the
+ * test's variables (undefined ones dropped).
+ */
 function childEnvironment(env: ChildEnv): NodeJS.ProcessEnv {
-  const base: NodeJS.ProcessEnv = { PATH: process.env.PATH ?? "/usr/bin:/bin" };
+  const base: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH ?? "/usr/bin:/bin",
+    DISCORD_API_URL: UNREACHABLE_API_URL,
+    GITHUB_API_URL: UNREACHABLE_API_URL,
+    LINEAR_API_URL: UNREACHABLE_API_URL,
+  };
   if (process.env.HOME) base.HOME = process.env.HOME;
   for (const [name, value] of Object.entries(env)) if (value !== undefined) base[name] = value;
   return base;

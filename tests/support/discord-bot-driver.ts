@@ -45,7 +45,7 @@ import {
   InteractionType,
   PermissionFlagsBits,
 } from "discord-api-types/v10";
-import { FAKE_CHANNEL_ID, FAKE_GUILD_ID } from "../fakes/discord-gateway.js";
+import { FAKE_CHANNEL_ID, FAKE_GUILD_ID, guildMemberPayload } from "../fakes/discord-gateway.js";
 import type { FakeDiscord, FakeInteractionResponse } from "../fakes/discord-server.js";
 
 export const DEFAULT_USER = { id: "200000000000000001", username: "ada" };
@@ -116,17 +116,8 @@ function base(common: CommonOptions) {
           guild_locale: "en-US",
           channel: { id: channelId, type: ChannelType.GuildText, name: "general", guild_id: guildId },
           member: {
-            user,
-            roles: common.roles ?? [],
+            ...guildMemberPayload(user, common.roles ?? [], "2024-01-01T00:00:00.000000+00:00"),
             permissions: common.permissions ?? MEMBER_PERMISSIONS,
-            joined_at: "2024-01-01T00:00:00.000000+00:00",
-            deaf: false,
-            mute: false,
-            flags: 0,
-            nick: null,
-            avatar: null,
-            premium_since: null,
-            pending: false,
           },
           authorizing_integration_owners: { "0": guildId },
           context: 0,

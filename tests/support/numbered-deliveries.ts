@@ -109,13 +109,4 @@ export function messagesPerDelivery(messages: FakeMessage[]): Map<number, number
   return counts;
 }
 
-export async function waitUntil(
-  predicate: () => Promise<boolean> | boolean,
-  timeoutMs: number,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error(`Condition not met within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
+export { waitUntil } from "./wait-until.js";

@@ -12,10 +12,17 @@ import { startSwitchboard } from "../../src/main.js";
 import type { Role, Switchboard } from "../../src/main.js";
 import type { SignedDelivery } from "../../src/sources/signed-delivery.js";
 import type { FakeDiscord } from "../fakes/discord-server.js";
+import { waitUntil } from "./wait-until.js";
 
 export const TEST_GITHUB_SECRET = "gh-webhook-secret-example-123";
 export const TEST_LINEAR_SECRET = "lin-webhook-secret-example-456";
 export const TEST_DISCORD_TOKEN = "discord-token-example.AAAA.bbbbbbbbbbbbbb";
+
+/**
+ * Where API calls go unless a test points them at a fake: a closed loopback port, so a forgotten override
+ * fails fast on this machine instead of reaching discord.com, api.github.com or api.linear.app.
+ */
+export const UNREACHABLE_API_URL = "http://127.0.0.1:9";
 
 export interface TestSwitchboard extends Switchboard {
   url: string;
@@ -49,7 +56,7 @@ export function startBotSwitchboard(
 
 export async function startTestSwitchboard(
   options: {
-    /** Environment variables on top of the test defaults (secrets set, port 0, quiet logs at info). */
+    /** Environment variables on top of the test defaults (secrets set, port 0, debug logs, APIs unreachable). */
     env?: Record<string, string | undefined>;
     /** YAML text of the config file. */
     config?: string;
@@ -72,6 +79,9 @@ export async function startTestSwitchboard(
     OUTBOX_RETRY_BASE_MS: "20",
     OUTBOX_RETRY_MAX_MS: "200",
     DISCORD_TIMEOUT_MS: "1000",
+    DISCORD_API_URL: UNREACHABLE_API_URL,
+    GITHUB_API_URL: UNREACHABLE_API_URL,
+    LINEAR_API_URL: UNREACHABLE_API_URL,
     ...options.env,
   });
   const config = parseConfigFile(options.config ?? "", "test-config.yaml");
@@ -100,13 +110,7 @@ export async function startTestSwitchboard(
     consoleLines,
     post: (delivery) =>
       fetch(new URL(delivery.path, url), { method: "POST", headers: delivery.headers, body: delivery.body }),
-    async waitFor(predicate, timeoutMs = 10_000) {
-      const deadline = Date.now() + timeoutMs;
-      while (!(await predicate())) {
-        if (Date.now() > deadline) throw new Error(`Condition not met within ${timeoutMs} ms`);
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-    },
+    waitFor: (predicate, timeoutMs = 10_000) => waitUntil(predicate, timeoutMs),
     async close() {
       await switchboard.close();
       if (directory) rmSync(directory, { recursive: true, force: true });
