@@ -167,6 +167,105 @@ function buildMigrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    "0005_deploy": {
+      async up(db: Kysely<unknown>) {
+        await idColumn(dialect, db.schema.createTable("releases"))
+          .addColumn("release_name", "text", (c) => c.notNull())
+          .addColumn("repo", "text", (c) => c.notNull())
+          .addColumn("version", "text", (c) => c.notNull())
+          .addColumn("tag", "text", (c) => c.notNull())
+          .addColumn("target_sha", "text", (c) => c.notNull())
+          .addColumn("prerelease", "integer", (c) => c.notNull().defaultTo(0))
+          .addColumn("notes", "text", (c) => c.notNull())
+          .addColumn("url", "text")
+          .addColumn("linear_keys", "text", (c) => c.notNull().defaultTo("[]"))
+          .addColumn("created_by", "text")
+          .addColumn("created_by_name", "text")
+          .addColumn("created_at", "bigint", (c) => c.notNull())
+          .addUniqueConstraint("releases_repo_tag_unique", ["repo", "tag"])
+          .execute();
+
+        await db.schema
+          .createTable("release_previews")
+          .addColumn("id", "text", (c) => c.primaryKey())
+          .addColumn("release_name", "text", (c) => c.notNull())
+          .addColumn("repo", "text", (c) => c.notNull())
+          .addColumn("branch", "text", (c) => c.notNull())
+          .addColumn("version", "text", (c) => c.notNull())
+          .addColumn("tag", "text", (c) => c.notNull())
+          .addColumn("target_sha", "text", (c) => c.notNull())
+          .addColumn("base_tag", "text")
+          .addColumn("prerelease", "integer", (c) => c.notNull().defaultTo(0))
+          .addColumn("dry_run", "integer", (c) => c.notNull().defaultTo(0))
+          .addColumn("notes", "text", (c) => c.notNull())
+          .addColumn("linear_keys", "text", (c) => c.notNull().defaultTo("[]"))
+          .addColumn("created_by", "text", (c) => c.notNull())
+          .addColumn("created_at", "bigint", (c) => c.notNull())
+          .addColumn("expires_at", "bigint", (c) => c.notNull())
+          .addColumn("status", "text", (c) => c.notNull())
+          .execute();
+
+        await idColumn(dialect, db.schema.createTable("deployments"))
+          .addColumn("environment", "text", (c) => c.notNull())
+          .addColumn("repo", "text", (c) => c.notNull())
+          .addColumn("ref", "text", (c) => c.notNull())
+          .addColumn("sha", "text", (c) => c.notNull())
+          .addColumn("version", "text")
+          .addColumn("method", "text", (c) => c.notNull())
+          .addColumn("github_deployment_id", "text")
+          .addColumn("state", "text", (c) => c.notNull())
+          .addColumn("announced_state", "text")
+          .addColumn("requested_by", "text")
+          .addColumn("requested_by_name", "text")
+          .addColumn("approved_by", "text", (c) => c.notNull().defaultTo("[]"))
+          .addColumn("reason", "text")
+          .addColumn("previous_sha", "text")
+          .addColumn("approval_channel_id", "text")
+          .addColumn("approval_message_id", "text")
+          .addColumn("status_description", "text")
+          .addColumn("log_url", "text")
+          .addColumn("created_at", "bigint", (c) => c.notNull())
+          .addColumn("updated_at", "bigint", (c) => c.notNull())
+          .addColumn("started_at", "bigint")
+          .addColumn("finished_at", "bigint")
+          .execute();
+        await db.schema
+          .createIndex("deployments_environment")
+          .on("deployments")
+          .columns(["environment", "id"])
+          .execute();
+        await db.schema
+          .createIndex("deployments_github_id")
+          .on("deployments")
+          .column("github_deployment_id")
+          .execute();
+
+        await db.schema
+          .createTable("environment_locks")
+          .addColumn("environment", "text", (c) => c.primaryKey())
+          .addColumn("locked_by", "text", (c) => c.notNull())
+          .addColumn("locked_by_name", "text", (c) => c.notNull())
+          .addColumn("reason", "text", (c) => c.notNull())
+          .addColumn("locked_at", "bigint", (c) => c.notNull())
+          .execute();
+
+        await idColumn(dialect, db.schema.createTable("ship_notices"))
+          .addColumn("deployment_id", "integer", (c) => c.notNull())
+          .addColumn("status", "text", (c) => c.notNull())
+          .addColumn("attempts", "integer", (c) => c.notNull().defaultTo(0))
+          .addColumn("next_attempt_at", "bigint", (c) => c.notNull())
+          .addColumn("done_keys", "text", (c) => c.notNull().defaultTo("[]"))
+          .addColumn("last_error", "text")
+          .addColumn("created_at", "bigint", (c) => c.notNull())
+          .addUniqueConstraint("ship_notices_deployment_unique", ["deployment_id"])
+          .execute();
+      },
+    },
+    "0006_job_cursor": {
+      async up(db: Kysely<unknown>) {
+        await db.schema.alterTable("job_state").addColumn("cursor", "text").execute();
+      },
+    },
   };
 }
 

@@ -23,9 +23,10 @@ export interface InboxTable {
 export type OutboxStatus = "pending" | "sent" | "dead";
 /**
  * post: one message. item: reply with the event in the item's thread, after editing its card in place, or
- * first creating the card and its thread when the channel has none yet.
+ * first creating the card and its thread when the channel has none yet. card: one message per item and
+ * channel (a deployment's card), created by the first row and edited in place by later ones; no thread.
  */
-export type OutboxOperation = "post" | "item";
+export type OutboxOperation = "post" | "item" | "card";
 
 export interface OutboxTable {
   id: Generated<number>;
@@ -156,6 +157,8 @@ export interface JobStateTable {
   paused_by: string | null;
   /** The next scheduled slot as last computed by the process running jobs; past means it was missed. */
   next_run_at: number | null;
+  /** Where an incremental job stopped reading (linear-reconcile: an ISO 8601 updatedAt); null before its first run. */
+  cursor: string | null;
   updated_at: number;
 }
 
@@ -173,6 +176,128 @@ export interface PrReminderTable {
   reminded_at: number;
 }
 
+/** A release Switchboard created (or, with `source` = "github", learnt of from a release webhook). */
+export interface ReleaseTable {
+  id: Generated<number>;
+  /** The `releases` entry's name (the repo unless a monorepo package names itself). */
+  release_name: string;
+  repo: string;
+  version: string;
+  tag: string;
+  target_sha: string;
+  prerelease: number;
+  /** The changelog as published (Markdown). */
+  notes: string;
+  url: string | null;
+  /** JSON array of Linear keys (`ENG-123`) the released commits name. */
+  linear_keys: string;
+  created_by: string | null;
+  created_by_name: string | null;
+  created_at: number;
+}
+
+/** A release preview shown to a user: pins the version, notes and target commit until confirmed. */
+export interface ReleasePreviewTable {
+  /** Random token carried in the Confirm / Cancel buttons' custom ids. */
+  id: string;
+  release_name: string;
+  repo: string;
+  branch: string;
+  version: string;
+  tag: string;
+  target_sha: string;
+  /** The latest tag the preview compared against; null when the repository had none. */
+  base_tag: string | null;
+  prerelease: number;
+  dry_run: number;
+  notes: string;
+  linear_keys: string;
+  created_by: string;
+  created_at: number;
+  expires_at: number;
+  /** pending | confirmed | cancelled */
+  status: string;
+}
+
+/**
+ * awaiting_approval -> (rejected | requested) -> queued -> in_progress -> success | failure | error;
+ * success -> inactive once a newer deployment replaces it. `requested`: we asked GitHub (a deployment or a
+ * workflow dispatch) and no status has come back yet.
+ */
+export type DeploymentState =
+  | "awaiting_approval"
+  | "rejected"
+  | "requested"
+  | "queued"
+  | "in_progress"
+  | "success"
+  | "failure"
+  | "error"
+  | "inactive";
+
+/** One deployment of one ref to one environment, whether requested from chat or started outside it. */
+export interface DeploymentTable {
+  id: Generated<number>;
+  environment: string;
+  repo: string;
+  /** What was asked for: a tag, branch or commit. */
+  ref: string;
+  sha: string;
+  /** The release version when `ref` is a release tag; null for a bare commit. */
+  version: string | null;
+  /** github-deployment | workflow-dispatch | external (created outside chat, learnt from a webhook) */
+  method: string;
+  /** GitHub's deployment id once known (as text: ids outgrow 32-bit integers). */
+  github_deployment_id: string | null;
+  state: DeploymentState;
+  /** The last state shown on the deployment card, so repeated statuses do not announce twice. */
+  announced_state: string | null;
+  requested_by: string | null;
+  requested_by_name: string | null;
+  /** JSON array of Discord user ids who approved. */
+  approved_by: string;
+  /** Why: "rollback of v1.2.0", a freeze override reason. */
+  reason: string | null;
+  /** The commit that ran in the environment when this was requested (the start of the released range). */
+  previous_sha: string | null;
+  /** Where the approval card is (channel and message), for editing it. */
+  approval_channel_id: string | null;
+  approval_message_id: string | null;
+  /** The latest status's description and log URL from GitHub. */
+  status_description: string | null;
+  log_url: string | null;
+  created_at: number;
+  updated_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+}
+
+/** An environment lock: while present, only its holder may deploy there. */
+export interface EnvironmentLockTable {
+  environment: string;
+  locked_by: string;
+  locked_by_name: string;
+  reason: string;
+  locked_at: number;
+}
+
+/**
+ * Linear follow-up of a successful deployment: comment on and move each issue the shipped range names.
+ * Processed by a worker with retries, outside the webhook transaction.
+ */
+export interface ShipNoticeTable {
+  id: Generated<number>;
+  deployment_id: number;
+  /** pending | done | failed */
+  status: string;
+  attempts: number;
+  next_attempt_at: number;
+  /** JSON array of Linear keys already commented on, so a retry does not comment twice. */
+  done_keys: string;
+  last_error: string | null;
+  created_at: number;
+}
+
 export interface DatabaseSchema {
   inbox: InboxTable;
   outbox: OutboxTable;
@@ -186,4 +311,9 @@ export interface DatabaseSchema {
   job_state: JobStateTable;
   leases: LeaseTable;
   pr_reminders: PrReminderTable;
+  releases: ReleaseTable;
+  release_previews: ReleasePreviewTable;
+  deployments: DeploymentTable;
+  environment_locks: EnvironmentLockTable;
+  ship_notices: ShipNoticeTable;
 }

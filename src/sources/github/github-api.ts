@@ -95,10 +95,108 @@ export interface GitHubPullRequestSummary {
   labels: string[];
   /** Pending review requests: user logins, and teams as `@org/slug`. */
   requestedReviewers: string[];
+  /** The branch the pull request merges from, and its description ("" when empty): where Linear keys live. */
+  headBranch: string;
+  body: string;
   /** ISO 8601. */
   createdAt: string;
   updatedAt: string;
   mergedAt?: string;
+}
+
+/** One commit as release and deploy logic reads it. */
+export interface GitHubCommit {
+  sha: string;
+  /** The full commit message: subject, body and footers. */
+  message: string;
+  /** The GitHub login of the author, when GitHub could match the commit's email to an account. */
+  author?: string;
+  /** The name in the commit itself (always present). */
+  authorName: string;
+  url: string;
+  /** ISO 8601, the author date. */
+  date?: string;
+  /** Number of parents: more than one for a merge commit. */
+  parents: number;
+}
+
+export interface GitHubTag {
+  name: string;
+  sha: string;
+}
+
+export interface GitHubComparison {
+  status: "ahead" | "behind" | "identical" | "diverged";
+  aheadBy: number;
+  behindBy: number;
+  /** The commits in head and not in base, oldest first (GitHub lists at most 250 per compare). */
+  commits: GitHubCommit[];
+}
+
+export interface GitHubRelease {
+  id: number;
+  tag: string;
+  name: string;
+  url: string;
+  prerelease: boolean;
+  draft: boolean;
+  targetCommitish: string;
+}
+
+export interface NewGitHubRelease {
+  tag: string;
+  /** The commit the tag is created at (GitHub creates the tag with the release). */
+  targetSha: string;
+  name: string;
+  /** Markdown. */
+  body: string;
+  prerelease: boolean;
+}
+
+export interface NewGitHubDeployment {
+  ref: string;
+  environment: string;
+  description: string;
+  /** Free-form JSON handed to the deploying CI: who requested and approved it. */
+  payload: Record<string, unknown>;
+  productionEnvironment: boolean;
+}
+
+export interface GitHubDeploymentCreated {
+  id: number;
+  sha: string;
+  url: string;
+}
+
+/** A webhook's configured target, for listing and redelivering its deliveries. */
+export type GitHubHookTarget = { repo: string; hookId: number } | { org: string; hookId: number };
+
+export interface GitHubHookDelivery {
+  /** GitHub's delivery record id (what redelivery takes). */
+  id: number;
+  /** The X-GitHub-Delivery header value. */
+  guid: string;
+  /** ISO 8601. */
+  deliveredAt: string;
+  redelivery: boolean;
+  /** "OK" or the failure's description. */
+  status: string;
+  statusCode: number;
+  event: string;
+  action?: string;
+}
+
+export interface GitHubWorkflowRun {
+  id: number;
+  name: string;
+  repo: string;
+  headBranch: string;
+  headSha: string;
+  /** success | failure | cancelled | timed_out | ... ; undefined while running. */
+  conclusion?: string;
+  url: string;
+  /** ISO 8601. */
+  createdAt: string;
 }
 
 export interface GitHubApi {
@@ -128,4 +226,48 @@ export interface GitHubApi {
     repo: string,
     filter: { state: "open" | "closed"; limit?: number },
   ): Promise<GitHubPullRequestSummary[]>;
+  // --- releases and deployments (src/deploy). NotFoundError when the repository cannot be seen. ---
+  /** The commit a branch, tag or sha names; undefined when the ref does not exist. */
+  resolveRef?(repo: string, ref: string): Promise<string | undefined>;
+  /** Tags, newest first as GitHub lists them, at most `limit` (default 100). */
+  listTags?(repo: string, limit?: number): Promise<GitHubTag[]>;
+  /** Commits reachable from `sha`, newest first, optionally only those touching `path`; at most `limit`. */
+  listCommits?(
+    repo: string,
+    options: { sha: string; path?: string; limit?: number },
+  ): Promise<GitHubCommit[]>;
+  compareCommits?(repo: string, base: string, head: string): Promise<GitHubComparison>;
+  /** undefined when no release has this tag. */
+  getReleaseByTag?(repo: string, tag: string): Promise<GitHubRelease | undefined>;
+  createRelease?(repo: string, release: NewGitHubRelease): Promise<GitHubRelease>;
+  /**
+   * UserError when GitHub refuses the deployment (409: required status checks failed, merge conflict),
+   * with GitHub's reason.
+   */
+  createDeployment?(repo: string, deployment: NewGitHubDeployment): Promise<GitHubDeploymentCreated>;
+  /** Runs a workflow that has a `workflow_dispatch` trigger. */
+  dispatchWorkflow?(
+    repo: string,
+    workflow: string,
+    ref: string,
+    inputs: Record<string, string>,
+  ): Promise<void>;
+
+  // --- scheduled jobs (src/jobs) ---
+  /** A hook's recent deliveries, newest first, back to `since` (ISO 8601) or at most `limit`. */
+  listHookDeliveries?(
+    hook: GitHubHookTarget,
+    options: { since?: string; limit?: number },
+  ): Promise<GitHubHookDelivery[]>;
+  redeliverHookDelivery?(hook: GitHubHookTarget, deliveryId: number): Promise<void>;
+  /** Completed workflow runs on a branch created since `since` (ISO 8601), newest first. */
+  listWorkflowRuns?(
+    repo: string,
+    options: {
+      branch?: string;
+      status?: "failure" | "success" | "completed";
+      since?: string;
+      limit?: number;
+    },
+  ): Promise<GitHubWorkflowRun[]>;
 }

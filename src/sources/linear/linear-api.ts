@@ -63,6 +63,12 @@ export interface LinearComment {
   body: string;
 }
 
+/** An issue as reconciliation sees it: enough to rebuild a webhook-like event. */
+export interface LinearIssueUpdate extends LinearIssue {
+  /** ISO 8601; the cursor for the next reconcile. */
+  updatedAt: string;
+}
+
 export interface LinearApi {
   /** undefined when no team has this key (compared without regard to case). */
   findTeam(key: string): Promise<LinearTeam | undefined>;
@@ -78,4 +84,16 @@ export interface LinearApi {
   findUserByEmail(email: string): Promise<LinearUser | undefined>;
   /** The user the API key belongs to: a cheap call that proves the key works (`switchboard doctor`). */
   getViewer(): Promise<LinearUser>;
+  // --- deploy follow-ups and scheduled jobs. Optional while test doubles catch up. ---
+  /**
+   * Moves the issue to the team's workflow state with this name (compared without regard to case). false
+   * when the team has no such state; true when moved or already there.
+   */
+  moveIssueToState?(issueId: string, stateName: string): Promise<boolean>;
+  /** URLs attached to the issue (GitHub PR links among them). */
+  listAttachmentUrls?(issueId: string): Promise<string[]>;
+  /** Attaches a URL (a pull request) to the issue; Linear ignores a URL already attached. */
+  attachUrl?(issueId: string, url: string, title: string): Promise<void>;
+  /** Issues updated after `since` (ISO 8601), oldest first, at most `limit` (default 50). */
+  listIssuesUpdatedSince?(since: string, limit?: number): Promise<LinearIssueUpdate[]>;
 }

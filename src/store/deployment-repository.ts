@@ -1,0 +1,110 @@
+/**
+ * Deployments, one row per deployment of one ref to one environment: requested from chat (awaiting approval,
+ * then sent to GitHub) or learnt from a `deployment` webhook. The tracker moves `state` as statuses arrive.
+ */
+import type { Insertable, Kysely, Selectable, Updateable } from "kysely";
+import type { DatabaseSchema, DeploymentState, DeploymentTable } from "./schema.js";
+
+export type DeploymentRow = Selectable<DeploymentTable>;
+export type NewDeployment = Insertable<DeploymentTable>;
+
+/** States of a deployment that never reached GitHub: they say nothing about what runs in the environment. */
+const NOT_STARTED: DeploymentState[] = ["awaiting_approval", "rejected"];
+
+export async function insertDeployment(
+  db: Kysely<DatabaseSchema>,
+  row: NewDeployment,
+): Promise<DeploymentRow> {
+  return db.insertInto("deployments").values(row).returningAll().executeTakeFirstOrThrow();
+}
+
+export async function findDeployment(
+  db: Kysely<DatabaseSchema>,
+  id: number,
+): Promise<DeploymentRow | undefined> {
+  return db.selectFrom("deployments").selectAll().where("id", "=", id).executeTakeFirst();
+}
+
+export async function findDeploymentByGitHubId(
+  db: Kysely<DatabaseSchema>,
+  githubId: string,
+): Promise<DeploymentRow | undefined> {
+  return db
+    .selectFrom("deployments")
+    .selectAll()
+    .where("github_deployment_id", "=", githubId)
+    .orderBy("id", "desc")
+    .executeTakeFirst();
+}
+
+/**
+ * A workflow dispatch returns no deployment id: the workflow creates the GitHub deployment itself. Its first
+ * `deployment` webhook is matched to the oldest dispatched row of the same repository, environment and commit.
+ */
+export async function findDispatchedDeployment(
+  db: Kysely<DatabaseSchema>,
+  match: { repo: string; environment: string; sha: string },
+): Promise<DeploymentRow | undefined> {
+  return db
+    .selectFrom("deployments")
+    .selectAll()
+    .where("method", "=", "workflow-dispatch")
+    .where("github_deployment_id", "is", null)
+    .where("state", "=", "requested")
+    .where("repo", "=", match.repo)
+    .where("environment", "=", match.environment)
+    .where("sha", "=", match.sha)
+    .orderBy("id", "asc")
+    .executeTakeFirst();
+}
+
+export async function updateDeployment(
+  db: Kysely<DatabaseSchema>,
+  id: number,
+  patch: Updateable<DeploymentTable>,
+): Promise<void> {
+  await db.updateTable("deployments").set(patch).where("id", "=", id).execute();
+}
+
+/** What runs in the environment now: its newest successful deployment. */
+export async function currentDeployment(
+  db: Kysely<DatabaseSchema>,
+  environment: string,
+): Promise<DeploymentRow | undefined> {
+  return db
+    .selectFrom("deployments")
+    .selectAll()
+    .where("environment", "=", environment)
+    .where("state", "=", "success")
+    .orderBy("id", "desc")
+    .executeTakeFirst();
+}
+
+/** Each environment's newest deployment that reached GitHub (in flight, finished or replaced). */
+export async function latestDeploymentPerEnvironment(
+  db: Kysely<DatabaseSchema>,
+  environments: string[],
+): Promise<Map<string, DeploymentRow>> {
+  const latest = new Map<string, DeploymentRow>();
+  for (const environment of environments) {
+    const row = await db
+      .selectFrom("deployments")
+      .selectAll()
+      .where("environment", "=", environment)
+      .where("state", "not in", NOT_STARTED)
+      .orderBy("id", "desc")
+      .executeTakeFirst();
+    if (row) latest.set(environment, row);
+  }
+  return latest;
+}
+
+/** Newest first; every state, including requests still awaiting approval. */
+export async function listDeployments(
+  db: Kysely<DatabaseSchema>,
+  filter: { environment?: string; limit: number },
+): Promise<DeploymentRow[]> {
+  let query = db.selectFrom("deployments").selectAll();
+  if (filter.environment !== undefined) query = query.where("environment", "=", filter.environment);
+  return query.orderBy("id", "desc").limit(filter.limit).execute();
+}
