@@ -25,6 +25,10 @@ export interface Metrics {
   jobDuration: Histogram<"job">;
   /** 1 while the Discord gateway session is ready, 0 otherwise; absent in processes without a gateway. */
   gatewayConnected: Gauge;
+  /** Deployment state changes the tracker recorded, by environment and new state (queued ... inactive). */
+  deploymentTransitions: Counter<"environment" | "state">;
+  /** Linear follow-ups of shipped deployments (comment + state move per issue), by outcome (ok, error). */
+  shipNotices: Counter<"outcome">;
 }
 
 export function createMetrics(
@@ -118,6 +122,18 @@ export function createMetrics(
         const connected = gatewayConnected?.();
         if (connected !== undefined) this.set(connected ? 1 : 0);
       },
+    }),
+    deploymentTransitions: new Counter({
+      name: "switchboard_deployment_transitions_total",
+      help: "Deployment state changes, by environment and the state reached (requested, queued, in_progress, success, failure, error, inactive, rejected).",
+      labelNames: ["environment", "state"],
+      registers: [registry],
+    }),
+    shipNotices: new Counter({
+      name: "switchboard_ship_notices_total",
+      help: "Linear issues told that they shipped (comment and state move), by outcome (ok, error).",
+      labelNames: ["outcome"],
+      registers: [registry],
     }),
   };
 }
