@@ -105,6 +105,18 @@ function fakeGitHubApi(repositories: string[]): FakeGitHubApi {
     getUser: unused,
     getPullRequest: unused,
     listOpenPullRequests: unused,
+    listPullRequests: unused,
+    resolveRef: unused,
+    listTags: unused,
+    listCommits: unused,
+    compareCommits: unused,
+    getReleaseByTag: unused,
+    createRelease: unused,
+    createDeployment: unused,
+    dispatchWorkflow: unused,
+    listHookDeliveries: unused,
+    redeliverHookDelivery: unused,
+    listWorkflowRuns: unused,
   };
 }
 

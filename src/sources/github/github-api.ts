@@ -165,6 +165,7 @@ export interface NewGitHubDeployment {
 export interface GitHubDeploymentCreated {
   id: number;
   sha: string;
+  /** The deployment's API URL (GitHub gives a deployment no web page of its own). */
   url: string;
 }
 
@@ -219,34 +220,41 @@ export interface GitHubApi {
   }): Promise<GitHubPullRequestList>;
   /**
    * One repository's pull requests in one state, least recently updated first, at most `limit` (default 100).
-   * Optional while other implementations (test doubles) catch up; the Octokit client has it.
    * NotFoundError when the repository does not exist or cannot be seen.
    */
-  listPullRequests?(
+  listPullRequests(
     repo: string,
     filter: { state: "open" | "closed"; limit?: number },
   ): Promise<GitHubPullRequestSummary[]>;
   // --- releases and deployments (src/deploy). NotFoundError when the repository cannot be seen. ---
-  /** The commit a branch, tag or sha names; undefined when the ref does not exist. */
-  resolveRef?(repo: string, ref: string): Promise<string | undefined>;
-  /** Tags, newest first as GitHub lists them, at most `limit` (default 100). */
-  listTags?(repo: string, limit?: number): Promise<GitHubTag[]>;
-  /** Commits reachable from `sha`, newest first, optionally only those touching `path`; at most `limit`. */
-  listCommits?(
-    repo: string,
-    options: { sha: string; path?: string; limit?: number },
-  ): Promise<GitHubCommit[]>;
-  compareCommits?(repo: string, base: string, head: string): Promise<GitHubComparison>;
-  /** undefined when no release has this tag. */
-  getReleaseByTag?(repo: string, tag: string): Promise<GitHubRelease | undefined>;
-  createRelease?(repo: string, release: NewGitHubRelease): Promise<GitHubRelease>;
   /**
-   * UserError when GitHub refuses the deployment (409: required status checks failed, merge conflict),
-   * with GitHub's reason.
+   * The full sha a branch, tag or (short) sha names; undefined when the ref does not exist, and also when
+   * the repository is empty or cannot be seen (GitHub answers 404 for both).
    */
-  createDeployment?(repo: string, deployment: NewGitHubDeployment): Promise<GitHubDeploymentCreated>;
-  /** Runs a workflow that has a `workflow_dispatch` trigger. */
-  dispatchWorkflow?(
+  resolveRef(repo: string, ref: string): Promise<string | undefined>;
+  /** Tags, newest first as GitHub lists them, at most `limit` (default 100). */
+  listTags(repo: string, limit?: number): Promise<GitHubTag[]>;
+  /** Commits reachable from `sha`, newest first, optionally only those touching `path`; at most `limit`. */
+  listCommits(repo: string, options: { sha: string; path?: string; limit?: number }): Promise<GitHubCommit[]>;
+  compareCommits(repo: string, base: string, head: string): Promise<GitHubComparison>;
+  /** undefined when no release has this tag. */
+  getReleaseByTag(repo: string, tag: string): Promise<GitHubRelease | undefined>;
+  /**
+   * UserError `Tag <tag> already exists in <repo>: choose another version.` when the tag exists (GitHub itself
+   * would quietly attach the release to the existing tag), or GitHub's reason for another 422.
+   */
+  createRelease(repo: string, release: NewGitHubRelease): Promise<GitHubRelease>;
+  /**
+   * UserError when GitHub refuses the deployment (409: required status checks failed, merge conflict; 422:
+   * unknown ref), with GitHub's reason and the failing checks. Sent with auto_merge false,
+   * transient_environment false and task "deploy"; required_contexts is left to GitHub (all must pass).
+   */
+  createDeployment(repo: string, deployment: NewGitHubDeployment): Promise<GitHubDeploymentCreated>;
+  /**
+   * Runs a workflow that has a `workflow_dispatch` trigger. `ref` must be a branch or tag: GitHub refuses a
+   * commit sha (UserError, as for inputs the workflow does not declare); NotFoundError for an unknown file.
+   */
+  dispatchWorkflow(
     repo: string,
     workflow: string,
     ref: string,
@@ -255,13 +263,13 @@ export interface GitHubApi {
 
   // --- scheduled jobs (src/jobs) ---
   /** A hook's recent deliveries, newest first, back to `since` (ISO 8601) or at most `limit`. */
-  listHookDeliveries?(
+  listHookDeliveries(
     hook: GitHubHookTarget,
     options: { since?: string; limit?: number },
   ): Promise<GitHubHookDelivery[]>;
-  redeliverHookDelivery?(hook: GitHubHookTarget, deliveryId: number): Promise<void>;
+  redeliverHookDelivery(hook: GitHubHookTarget, deliveryId: number): Promise<void>;
   /** Completed workflow runs on a branch created since `since` (ISO 8601), newest first. */
-  listWorkflowRuns?(
+  listWorkflowRuns(
     repo: string,
     options: {
       branch?: string;

@@ -13,18 +13,25 @@
 import { Octokit } from "@octokit/rest";
 import { z } from "zod";
 import type { Environment } from "../../config/environment.js";
-import { AuthError, NotFoundError, RateLimitedError } from "../../errors.js";
+import { AuthError, NotFoundError, RateLimitedError, UserError } from "../../errors.js";
 import type { Logger } from "../../observability/logger.js";
 import type {
   GitHubApi,
   GitHubChecksSummary,
+  GitHubCommit,
+  GitHubComparison,
+  GitHubDeploymentCreated,
+  GitHubHookDelivery,
+  GitHubHookTarget,
   GitHubPullRequest,
   GitHubPullRequestList,
   GitHubPullRequestSummary,
   GitHubRepository,
   GitHubReview,
   GitHubReviewState,
+  GitHubRelease,
   GitHubUser,
+  GitHubWorkflowRun,
 } from "./github-api.js";
 
 /** A request that takes longer than this fails; an interaction waits on it, and Discord's patience is finite. */
@@ -32,6 +39,8 @@ const DEFAULT_TIMEOUT_MS = 10_000;
 const DEFAULT_LIST_LIMIT = 20;
 /** The search API's page size limit. */
 const MAX_LIST_LIMIT = 100;
+/** Hook deliveries read back to a `since` stop here anyway: a scheduled job must not page forever. */
+const MAX_DELIVERIES = 1000;
 /** GitHub's advice when a secondary rate limit names no time: wait at least a minute. */
 const SECONDARY_RATE_LIMIT_WAIT_MS = 60_000;
 
@@ -93,13 +102,69 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubApi {
     },
   });
 
-  /** Runs one API call, turning GitHub's failures into the typed errors callers act on. */
-  async function call<T>(action: string, request: () => Promise<T>): Promise<T> {
+  /**
+   * Runs one API call, turning GitHub's failures into the typed errors callers act on. `needs` names the
+   * token permission a 403 asks the operator for (default: read access).
+   */
+  async function call<T>(action: string, request: () => Promise<T>, needs?: string): Promise<T> {
     try {
       return await request();
     } catch (error) {
-      throw typedError(error, { action, credential, now: clock(), baseUrl: options.baseUrl });
+      throw typedError(error, { action, credential, now: clock(), baseUrl: options.baseUrl, needs });
     }
+  }
+
+  /**
+   * Up to `limit` items of a paginated list, asking for no more pages than that needs. Octokit follows
+   * the Link header, so page numbers and cursors (hook deliveries) both work; `keep` stops early at the
+   * first item it refuses (lists newest first, read back to a date).
+   */
+  async function firstItems(
+    action: string,
+    route: string,
+    parameters: Record<string, unknown>,
+    limit: number,
+    options: { keep?: (item: unknown) => boolean; needs?: string } = {},
+  ): Promise<unknown[]> {
+    const items: unknown[] = [];
+    await call(
+      action,
+      async () => {
+        const pages = octokit.paginate.iterator(route, {
+          ...parameters,
+          per_page: Math.min(MAX_LIST_LIMIT, limit),
+        });
+        for await (const page of pages) {
+          for (const item of page.data as unknown[]) {
+            if (items.length >= limit || (options.keep && !options.keep(item))) return;
+            items.push(item);
+          }
+          if (items.length >= limit) return;
+        }
+      },
+      options.needs,
+    );
+    return items;
+  }
+
+  function repoName(fullName: string): { owner: string; repo: string } {
+    const name = splitRepo(fullName);
+    if (!name) throw new NotFoundError(`"${fullName}" is not a GitHub repository name (owner/name).`);
+    return name;
+  }
+
+  /** Where a hook's deliveries live: under the repository or the organization. */
+  function hookPath(hook: GitHubHookTarget): { path: string; parameters: Record<string, unknown> } {
+    if ("repo" in hook) {
+      return {
+        path: "/repos/{owner}/{repo}/hooks/{hook_id}/deliveries",
+        parameters: { ...repoName(hook.repo), hook_id: hook.hookId },
+      };
+    }
+    return {
+      path: "/orgs/{org}/hooks/{hook_id}/deliveries",
+      parameters: { org: hook.org, hook_id: hook.hookId },
+    };
   }
 
   /** A 404 (or a repo name that cannot exist) means "not there": undefined, not an error. */
@@ -128,6 +193,255 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubApi {
   }
 
   return {
+    async resolveRef(fullName, ref) {
+      const name = splitRepo(fullName);
+      if (!name || !ref.trim()) return undefined;
+      try {
+        const { data } = await call(`resolve ${ref} in ${fullName}`, () =>
+          octokit.rest.repos.getCommit({ ...name, ref }),
+        );
+        return commitShaSchema.parse(data).sha;
+      } catch (error) {
+        // 422 "No commit found for SHA", 409 "Git Repository is empty", 404 a ref GitHub cannot parse.
+        if (error instanceof NotFoundError || (isRequestError(error) && [409, 422].includes(error.status))) {
+          return undefined;
+        }
+        throw error;
+      }
+    },
+
+    async listTags(fullName, limit = MAX_LIST_LIMIT) {
+      const items = await firstItems(
+        `list the tags of ${fullName}`,
+        "GET /repos/{owner}/{repo}/tags",
+        repoName(fullName),
+        Math.max(1, limit),
+      );
+      return z
+        .array(tagSchema)
+        .parse(items)
+        .map((tag) => ({ name: tag.name, sha: tag.commit.sha }));
+    },
+
+    async listCommits(fullName, { sha, path, limit = MAX_LIST_LIMIT }) {
+      try {
+        const items = await firstItems(
+          `list the commits of ${fullName} at ${sha}`,
+          "GET /repos/{owner}/{repo}/commits",
+          { ...repoName(fullName), sha, ...(path ? { path } : {}) },
+          Math.max(1, limit),
+        );
+        return z.array(commitSchema).parse(items).map(toCommit);
+      } catch (error) {
+        // An empty repository has no history at all, which is not an error for a release.
+        if (isRequestError(error) && error.status === 409) return [];
+        throw error;
+      }
+    },
+
+    async compareCommits(fullName, base, head) {
+      const { data } = await call(`compare ${base}...${head} in ${fullName}`, () =>
+        octokit.rest.repos.compareCommitsWithBasehead({
+          ...repoName(fullName),
+          basehead: `${base}...${head}`,
+        }),
+      );
+      const comparison = comparisonSchema.parse(data);
+      return {
+        status: comparison.status,
+        aheadBy: comparison.ahead_by,
+        behindBy: comparison.behind_by,
+        commits: comparison.commits.map(toCommit),
+      } satisfies GitHubComparison;
+    },
+
+    async getReleaseByTag(fullName, tag) {
+      const name = repoName(fullName);
+      return orUndefined(async () => {
+        const { data } = await call(`read the release ${tag} of ${fullName}`, () =>
+          octokit.rest.repos.getReleaseByTag({ ...name, tag }),
+        );
+        return toRelease(releaseSchema.parse(data));
+      });
+    },
+
+    async createRelease(fullName, release) {
+      const name = repoName(fullName);
+      const needs = "write access to the repository's contents (releases and tags)";
+      const tagExists = () =>
+        new UserError(`Tag ${release.tag} already exists in ${fullName}: choose another version.`);
+      // GitHub would quietly attach the release to an existing tag wherever it points, ignoring the commit
+      // we pinned; only a second release of the same tag is refused. So look first.
+      const existing = await orUndefined(() =>
+        call(`read the tag ${release.tag} of ${fullName}`, () =>
+          octokit.rest.git.getRef({ ...name, ref: `tags/${release.tag}` }),
+        ),
+      );
+      if (existing) throw tagExists();
+      try {
+        const { data } = await call(
+          `create the release ${release.tag} of ${fullName}`,
+          () =>
+            octokit.rest.repos.createRelease({
+              ...name,
+              tag_name: release.tag,
+              target_commitish: release.targetSha,
+              name: release.name,
+              body: release.body,
+              prerelease: release.prerelease,
+              draft: false,
+            }),
+          needs,
+        );
+        return toRelease(releaseSchema.parse(data));
+      } catch (error) {
+        if (isRequestError(error) && error.status === 422) {
+          if (githubErrors(error).some((detail) => detail.code === "already_exists")) throw tagExists();
+          throw new UserError(
+            `GitHub refused to create the release ${release.tag} in ${fullName}: ${describeRefusal(error)}.`,
+          );
+        }
+        throw error;
+      }
+    },
+
+    async createDeployment(fullName, deployment) {
+      const name = repoName(fullName);
+      const refused = (said: string) =>
+        new UserError(
+          `GitHub refused to deploy ${deployment.ref} to ${deployment.environment}: ${said}. Fix that, or deploy another version.`,
+        );
+      let response;
+      try {
+        response = await call(
+          `create a deployment of ${fullName}@${deployment.ref} to ${deployment.environment}`,
+          () =>
+            octokit.rest.repos.createDeployment({
+              ...name,
+              ref: deployment.ref,
+              task: "deploy",
+              environment: deployment.environment,
+              description: deployment.description,
+              payload: deployment.payload as { [key: string]: unknown },
+              production_environment: deployment.productionEnvironment,
+              transient_environment: false,
+              // GitHub would otherwise merge the default branch into the ref first: never deploy code
+              // nobody chose.
+              auto_merge: false,
+            }),
+          "write access to deployments",
+        );
+      } catch (error) {
+        // 409: required status checks failed or a merge conflict; 422: an unknown ref or a bad field.
+        if (isRequestError(error) && (error.status === 409 || error.status === 422)) {
+          throw refused(describeRefusal(error));
+        }
+        throw error;
+      }
+      // A 202 ("Auto-merged main into topic on deployment.") carries a message and no deployment.
+      const created = deploymentCreatedSchema.parse(response.data);
+      if (created.id === undefined || created.sha === undefined) {
+        throw refused(created.message ?? `it answered ${response.status} without creating a deployment`);
+      }
+      return { id: created.id, sha: created.sha, url: created.url ?? "" } satisfies GitHubDeploymentCreated;
+    },
+
+    async dispatchWorkflow(fullName, workflow, ref, inputs) {
+      const name = repoName(fullName);
+      try {
+        await call(
+          `run the workflow ${workflow} of ${fullName} on ${ref}`,
+          () => octokit.rest.actions.createWorkflowDispatch({ ...name, workflow_id: workflow, ref, inputs }),
+          "write access to actions",
+        );
+      } catch (error) {
+        if (error instanceof NotFoundError) {
+          throw new NotFoundError(
+            `GitHub has no workflow ${workflow} in ${fullName}: check the environment's workflow file name.`,
+          );
+        }
+        // 422: a ref that is not a branch or tag, inputs the workflow does not declare, or no
+        // workflow_dispatch trigger.
+        if (isRequestError(error) && error.status === 422) {
+          throw new UserError(
+            `GitHub refused to run ${workflow} on ${ref} in ${fullName}: ${describeRefusal(error)}.`,
+          );
+        }
+        throw error;
+      }
+    },
+
+    async listHookDeliveries(hook, { since, limit }) {
+      const { path, parameters } = hookPath(hook);
+      const target = "repo" in hook ? hook.repo : hook.org;
+      const items = await firstItems(
+        `list the deliveries of webhook ${hook.hookId} of ${target}`,
+        `GET ${path}`,
+        parameters,
+        Math.max(1, limit ?? (since ? MAX_DELIVERIES : MAX_LIST_LIMIT)),
+        {
+          needs: "read access to webhooks",
+          ...(since
+            ? { keep: (item) => Date.parse(hookDeliverySchema.parse(item).delivered_at) >= Date.parse(since) }
+            : {}),
+        },
+      );
+      return z
+        .array(hookDeliverySchema)
+        .parse(items)
+        .map(
+          (delivery) =>
+            ({
+              id: delivery.id,
+              guid: delivery.guid,
+              deliveredAt: delivery.delivered_at,
+              redelivery: delivery.redelivery,
+              status: delivery.status,
+              statusCode: delivery.status_code,
+              event: delivery.event,
+              ...(delivery.action ? { action: delivery.action } : {}),
+            }) satisfies GitHubHookDelivery,
+        );
+    },
+
+    async redeliverHookDelivery(hook, deliveryId) {
+      const { path, parameters } = hookPath(hook);
+      const target = "repo" in hook ? hook.repo : hook.org;
+      await call(
+        `redeliver delivery ${deliveryId} of webhook ${hook.hookId} of ${target}`,
+        () =>
+          octokit.request(`POST ${path}/{delivery_id}/attempts`, { ...parameters, delivery_id: deliveryId }),
+        "read and write access to webhooks",
+      );
+    },
+
+    async listWorkflowRuns(fullName, { branch, status = "completed", since, limit = MAX_LIST_LIMIT }) {
+      const name = repoName(fullName);
+      const items = await firstItems(
+        `list the workflow runs of ${fullName}`,
+        "GET /repos/{owner}/{repo}/actions/runs",
+        { ...name, status, ...(branch ? { branch } : {}), ...(since ? { created: `>=${since}` } : {}) },
+        Math.max(1, limit),
+        { needs: "read access to actions" },
+      );
+      return z
+        .array(workflowRunSchema)
+        .parse(items)
+        .map(
+          (run) =>
+            ({
+              id: run.id,
+              name: run.name ?? run.path ?? String(run.id),
+              repo: `${name.owner}/${name.repo}`,
+              headBranch: run.head_branch ?? "",
+              headSha: run.head_sha,
+              ...(run.conclusion ? { conclusion: run.conclusion } : {}),
+              url: run.html_url,
+              createdAt: run.created_at,
+            }) satisfies GitHubWorkflowRun,
+        );
+    },
+
     async getRepository(fullName) {
       const name = splitRepo(fullName);
       if (!name) return undefined;
@@ -238,25 +552,21 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubApi {
     },
 
     async listPullRequests(fullName, filter) {
-      const name = splitRepo(fullName);
-      if (!name) throw new NotFoundError(`"${fullName}" is not a GitHub repository name (owner/name).`);
-      const limit = Math.max(1, filter.limit ?? MAX_LIST_LIMIT);
-      const pulls: unknown[] = [];
-      await call(`list the ${filter.state} pull requests of ${fullName}`, async () => {
-        for await (const page of octokit.paginate.iterator(octokit.rest.pulls.list, {
+      const name = repoName(fullName);
+      const pulls = await firstItems(
+        `list the ${filter.state} pull requests of ${fullName}`,
+        "GET /repos/{owner}/{repo}/pulls",
+        {
           ...name,
           state: filter.state,
           sort: "updated",
           direction: filter.state === "open" ? "asc" : "desc",
-          per_page: Math.min(MAX_LIST_LIMIT, limit),
-        })) {
-          pulls.push(...page.data);
-          if (pulls.length >= limit) break;
-        }
-      });
+        },
+        Math.max(1, filter.limit ?? MAX_LIST_LIMIT),
+      );
       return z
         .array(pullListItemSchema)
-        .parse(pulls.slice(0, limit))
+        .parse(pulls)
         .map((pull): GitHubPullRequestSummary => ({
           repo: `${name.owner}/${name.repo}`,
           number: pull.number,
@@ -272,6 +582,8 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubApi {
             ...(pull.requested_reviewers ?? []).map((user) => user.login),
             ...(pull.requested_teams ?? []).map((team) => `@${name.owner}/${team.slug}`),
           ],
+          headBranch: pull.head.ref,
+          body: pull.body ?? "",
           createdAt: pull.created_at,
           updatedAt: pull.updated_at,
           ...(pull.merged_at ? { mergedAt: pull.merged_at } : {}),
@@ -385,7 +697,7 @@ function isRequestError(error: unknown): error is Error & RequestErrorLike {
 
 function typedError(
   error: unknown,
-  context: { action: string; credential: string; now: number; baseUrl: string },
+  context: { action: string; credential: string; now: number; baseUrl: string; needs?: string | undefined },
 ): unknown {
   if (!isRequestError(error)) return error;
   const headers = error.response?.headers ?? {};
@@ -413,7 +725,7 @@ function typedError(
   }
   if (status === 403) {
     return new AuthError(
-      `GitHub refused to let ${context.credential} ${context.action} (403 ${said}): the operator should give the token read access to the repository's contents, pull requests, checks and commit statuses.`,
+      `GitHub refused to let ${context.credential} ${context.action} (403 ${said}): the operator should give the token ${context.needs ?? "read access to the repository's contents, pull requests, checks and commit statuses"}.`,
     );
   }
   if (status === 404) return new NotFoundError(`GitHub could not ${context.action}: not found.`);
@@ -427,6 +739,39 @@ function githubMessage(error: RequestErrorLike): string {
       ? (Reflect.get(data, "message") as string)
       : error.message;
   return message.split(" - https://")[0]!.trim();
+}
+
+/** The `errors` details of a 422 or 409 body (`{ resource, field, code, message?, contexts? }`). */
+function githubErrors(error: RequestErrorLike): Record<string, unknown>[] {
+  const data = error.response?.data;
+  const errors = data && typeof data === "object" ? Reflect.get(data, "errors") : undefined;
+  return Array.isArray(errors)
+    ? errors.filter((item): item is Record<string, unknown> => !!item && typeof item === "object")
+    : [];
+}
+
+/**
+ * GitHub's reason in words a user can act on: its message, plus the failing checks of a 409 or the field
+ * of a 422 ("Validation Failed" alone says nothing).
+ */
+function describeRefusal(error: RequestErrorLike): string {
+  const details = githubErrors(error).flatMap((detail) => {
+    if (Array.isArray(detail.contexts)) {
+      const contexts = (detail.contexts as unknown[])
+        .map((context) =>
+          context && typeof context === "object"
+            ? `${String(Reflect.get(context, "context"))}: ${String(Reflect.get(context, "state"))}`
+            : String(context),
+        )
+        .join(", ");
+      return contexts ? [`checks not passing: ${contexts}`] : [];
+    }
+    if (typeof detail.message === "string") return [detail.message];
+    if (typeof detail.field === "string") return [`${detail.field} ${String(detail.code ?? "invalid")}`];
+    return [];
+  });
+  const said = githubMessage(error).replace(/\.$/, "");
+  return details.length > 0 ? `${said} (${details.join("; ")})` : said;
 }
 
 /** `retry-after` (seconds) wins; then `x-ratelimit-reset` (epoch seconds); else GitHub's one-minute advice. */
@@ -490,6 +835,8 @@ const pullListItemSchema = z.looseObject({
   labels: z.array(z.looseObject({ name: z.string() })).default([]),
   requested_reviewers: z.array(loginSchema).nullish(),
   requested_teams: z.array(z.looseObject({ slug: z.string() })).nullish(),
+  head: z.looseObject({ ref: z.string() }),
+  body: z.string().nullish(),
 });
 
 const reviewSchema = z.looseObject({
@@ -524,4 +871,93 @@ const searchResultSchema = z.looseObject({
       draft: z.boolean().nullish(),
     }),
   ),
+});
+
+const commitShaSchema = z.looseObject({ sha: z.string() });
+
+const commitSchema = z.looseObject({
+  sha: z.string(),
+  html_url: z.string(),
+  commit: z.looseObject({
+    message: z.string(),
+    author: z.looseObject({ name: z.string().nullish(), date: z.string().nullish() }).nullish(),
+  }),
+  author: z.looseObject({ login: z.string() }).nullish(),
+  parents: z.array(z.looseObject({ sha: z.string() })).default([]),
+});
+type CommitData = z.infer<typeof commitSchema>;
+
+function toCommit(data: CommitData): GitHubCommit {
+  const login = data.author?.login;
+  const date = data.commit.author?.date;
+  return {
+    sha: data.sha,
+    message: data.commit.message,
+    ...(login ? { author: login } : {}),
+    authorName: data.commit.author?.name ?? login ?? "unknown",
+    url: data.html_url,
+    ...(date ? { date } : {}),
+    parents: data.parents.length,
+  };
+}
+
+const tagSchema = z.looseObject({ name: z.string(), commit: z.looseObject({ sha: z.string() }) });
+
+const comparisonSchema = z.looseObject({
+  status: z.enum(["ahead", "behind", "identical", "diverged"]),
+  ahead_by: z.number(),
+  behind_by: z.number(),
+  commits: z.array(commitSchema),
+});
+
+const releaseSchema = z.looseObject({
+  id: z.number(),
+  tag_name: z.string(),
+  name: z.string().nullish(),
+  html_url: z.string(),
+  prerelease: z.boolean(),
+  draft: z.boolean(),
+  target_commitish: z.string(),
+});
+
+function toRelease(data: z.infer<typeof releaseSchema>): GitHubRelease {
+  return {
+    id: data.id,
+    tag: data.tag_name,
+    name: data.name ?? data.tag_name,
+    url: data.html_url,
+    prerelease: data.prerelease,
+    draft: data.draft,
+    targetCommitish: data.target_commitish,
+  };
+}
+
+/** 201 carries the deployment; a 202 carries only a message. */
+const deploymentCreatedSchema = z.looseObject({
+  id: z.number().optional(),
+  sha: z.string().optional(),
+  url: z.string().optional(),
+  message: z.string().optional(),
+});
+
+const hookDeliverySchema = z.looseObject({
+  id: z.number(),
+  guid: z.string(),
+  delivered_at: z.string(),
+  redelivery: z.boolean(),
+  status: z.string(),
+  status_code: z.number(),
+  event: z.string(),
+  action: z.string().nullish(),
+});
+
+const workflowRunSchema = z.looseObject({
+  id: z.number(),
+  name: z.string().nullish(),
+  path: z.string().nullish(),
+  head_branch: z.string().nullish(),
+  head_sha: z.string(),
+  conclusion: z.string().nullish(),
+  html_url: z.string(),
+  created_at: z.string(),
 });
