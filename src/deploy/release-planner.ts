@@ -1,0 +1,245 @@
+/**
+ * What `/release preview` proposes and what Confirm re-checks, read through the GitHubApi passed in.
+ *
+ * A plan pins the branch's head commit: Confirm tags exactly that commit with exactly the notes shown, or
+ * refuses when the world changed since the preview (the branch moved, the tag appeared).
+ *
+ * Which commits: those since the base tag. For a stable release the base is the latest stable tag, so the
+ * notes of 1.3.0 cover everything since 1.2.x, prereleases included; for a prerelease it is the latest tag of
+ * any kind, so 1.3.0-rc.2 lists what changed since rc.1. With no tag, the branch's history (at most
+ * HISTORY_LIMIT commits). Monorepo packages (`path`) keep only the commits touching their path.
+ */
+import type { ReleaseConfig } from "../config/config-file.js";
+import { UserError } from "../errors.js";
+import type { GitHubApi, GitHubCommit, GitHubTag } from "../sources/github/github-api.js";
+import { collectLinearKeys, renderReleaseNotes, type ReleaseNotesInput } from "./changelog.js";
+import { cancelReverts, parseCommit, type ParsedCommit } from "./conventional-commits.js";
+import { nextVersion, type Bump } from "./next-version.js";
+import { compareSemVer, formatSemVer, isPrerelease, latestVersionTag, parseSemVer } from "./semver.js";
+
+/** Tags read to find the latest version (GitHub lists newest first). */
+const TAG_LIMIT = 100;
+/** Commits read for a first release or a monorepo path (compare itself stops at 250). */
+const HISTORY_LIMIT = 250;
+
+export interface ReleaseRequest {
+  bump: Bump;
+  /** An explicit version; the tag prefix may be included (`v1.4.0`). */
+  version?: string;
+  /** A prerelease identifier: `rc`, `beta`. */
+  prerelease?: string;
+}
+
+export interface ReleasePlan {
+  releaseName: string;
+  repo: string;
+  /** The repository's web URL, for links. */
+  repoUrl: string;
+  branch: string;
+  /** The branch head when planned: the commit the tag will point at. */
+  targetSha: string;
+  /** The tag the commits were read since; undefined for a first release. */
+  baseTag?: string;
+  /** The highest version tag overall (prereleases included), which the new version exceeds. */
+  latestTag?: string;
+  version: string;
+  tag: string;
+  prerelease: boolean;
+  /** How the version was chosen: `minor (auto: a feature)`. */
+  reason: string;
+  /** The commits released, oldest first, reverts cancelled, merges of branches left out. */
+  commits: ParsedCommit[];
+  /** The notes input, for rendering variants (Discord) of the same notes. */
+  notesInput: ReleaseNotesInput;
+  /** Markdown for the GitHub release. */
+  notes: string;
+  linearKeys: string[];
+  /** True when GitHub listed fewer commits than the range holds (compare stops at 250). */
+  truncated: boolean;
+}
+
+export async function planRelease(
+  github: GitHubApi,
+  release: ReleaseConfig,
+  request: ReleaseRequest,
+): Promise<ReleasePlan> {
+  const repository = await github.getRepository(release.repo);
+  if (!repository) {
+    throw new UserError(
+      `Repository ${release.repo} (release "${release.name}") was not found, or the configured GitHub token cannot see it: check \`releases\` in the config file and the token's access.`,
+    );
+  }
+  const branch = release.branch ?? repository.defaultBranch;
+  const targetSha = await github.resolveRef(release.repo, branch);
+  if (!targetSha) {
+    throw new UserError(
+      `Branch \`${branch}\` does not exist in ${release.repo}: fix \`branch\` of release "${release.name}" in the config file.`,
+    );
+  }
+
+  const version =
+    request.version !== undefined ? stripTagPrefix(request.version, release.tag_prefix) : undefined;
+  // A prerelease counts on from the latest tag of any kind; a stable release covers all since the last stable.
+  const wantsPrerelease =
+    Boolean(request.prerelease?.trim()) || (parseSemVer(version ?? "")?.prerelease.length ?? 0) > 0;
+  const tags = await github.listTags(release.repo, TAG_LIMIT);
+  const latest = latestVersionTag(tags, release.tag_prefix);
+  const latestStable = latestVersionTag(tags, release.tag_prefix, { includePrereleases: false });
+  const base = wantsPrerelease ? latest : (latestStable ?? latest);
+
+  const range = await commitsSince(github, release, base?.tag, targetSha);
+  const commits = cancelReverts(range.commits.map(parseCommit)).filter((commit) => commit.type !== "merge");
+  if (commits.length === 0) {
+    const where = release.path ? ` touching \`${release.path}\`` : "";
+    const since = base ? `since ${base.tag.name}` : "yet";
+    throw new UserError(
+      `Nothing to release in ${release.name}: no commits${where} on \`${branch}\` ${since}${range.commits.length > 0 ? " (what is there is merges and reverted changes)" : ""}.`,
+    );
+  }
+
+  const next = nextVersion({
+    ...(base ? { base: base.version } : {}),
+    ...(latest ? { latest: latest.version } : {}),
+    commits,
+    bump: request.bump,
+    ...(version !== undefined ? { version } : {}),
+    ...(request.prerelease?.trim() ? { prerelease: request.prerelease.trim() } : {}),
+    firstVersion: release.first_version,
+  });
+  const versionText = formatSemVer(next.version);
+  const tag = release.tag_prefix + versionText;
+  if (tags.some((existing) => existing.name === tag)) throw new UserError(tagExists(tag));
+
+  const linearKeys = collectLinearKeys(commits);
+  const notesInput: ReleaseNotesInput = {
+    repoUrl: repository.url,
+    commits,
+    sections: release.sections,
+    ...(base ? { previousTag: base.tag.name } : {}),
+    tag,
+    linearKeys,
+  };
+  return {
+    releaseName: release.name,
+    repo: release.repo,
+    repoUrl: repository.url,
+    branch,
+    targetSha,
+    ...(base ? { baseTag: base.tag.name } : {}),
+    ...(latest ? { latestTag: latest.tag.name } : {}),
+    version: versionText,
+    tag,
+    prerelease: isPrerelease(next.version),
+    reason: next.reason,
+    commits,
+    notesInput,
+    notes: renderReleaseNotes(notesInput),
+    linearKeys,
+    truncated: range.truncated,
+  };
+}
+
+/** `v1.4.0` typed where the prefix is `v` means `1.4.0`; anything else is left for validation. */
+function stripTagPrefix(version: string, prefix: string): string {
+  const text = version.trim();
+  if (prefix && text.startsWith(prefix) && parseSemVer(text.slice(prefix.length))) {
+    return text.slice(prefix.length);
+  }
+  return text;
+}
+
+async function commitsSince(
+  github: GitHubApi,
+  release: ReleaseConfig,
+  base: GitHubTag | undefined,
+  head: string,
+): Promise<{ commits: GitHubCommit[]; truncated: boolean }> {
+  const touching = release.path
+    ? await github.listCommits(release.repo, { sha: head, path: release.path, limit: HISTORY_LIMIT })
+    : undefined;
+  if (!base) {
+    const history = touching ?? (await github.listCommits(release.repo, { sha: head, limit: HISTORY_LIMIT }));
+    return { commits: [...history].reverse(), truncated: history.length >= HISTORY_LIMIT };
+  }
+  const comparison = await github.compareCommits(release.repo, base.sha, head);
+  const inRange = comparison.commits;
+  const truncated = comparison.aheadBy > inRange.length;
+  if (!touching) return { commits: inRange, truncated };
+  const shas = new Set(touching.map((commit) => commit.sha));
+  return { commits: inRange.filter((commit) => shas.has(commit.sha)), truncated };
+}
+
+function tagExists(tag: string): string {
+  return `Tag ${tag} already exists: choose another version (run /release preview again, or give \`version\`).`;
+}
+
+/** What Confirm needs from the preview it confirms. */
+export interface PinnedRelease {
+  repo: string;
+  branch: string;
+  version: string;
+  tag: string;
+  targetSha: string;
+  /** The tag the preview compared against; null or undefined for a first release. */
+  baseTag?: string | null;
+}
+
+export type ConfirmCheck =
+  | { confirmable: true }
+  | {
+      confirmable: false;
+      reason: string;
+      /** The branch moved: a fresh preview fixes it. */
+      branchMoved: boolean;
+    };
+
+/**
+ * Re-checks a preview against GitHub right before publishing it. Refuses, with the reason, when the version
+ * is not valid SemVer, the tag exists, the version is no longer greater than the latest tag, there is nothing
+ * to release, or the branch moved since the preview.
+ */
+export async function checkReleaseConfirmable(
+  github: GitHubApi,
+  pinned: PinnedRelease,
+): Promise<ConfirmCheck> {
+  const refuse = (reason: string, branchMoved = false): ConfirmCheck => ({
+    confirmable: false,
+    reason,
+    branchMoved,
+  });
+  const version = parseSemVer(pinned.version);
+  if (!version || !pinned.tag.endsWith(pinned.version)) {
+    return refuse(`${pinned.version} is not a valid SemVer version: run /release preview again.`);
+  }
+  const prefix = pinned.tag.slice(0, pinned.tag.length - pinned.version.length);
+
+  const tags = await github.listTags(pinned.repo, TAG_LIMIT);
+  if (
+    tags.some((tag) => tag.name === pinned.tag) ||
+    (await github.getReleaseByTag(pinned.repo, pinned.tag))
+  ) {
+    return refuse(tagExists(pinned.tag));
+  }
+  const latest = latestVersionTag(tags, prefix);
+  if (latest && compareSemVer(version, latest.version) <= 0) {
+    return refuse(
+      `Version ${pinned.version} is not greater than the latest release ${latest.tag.name} (tagged since the preview): run /release preview again.`,
+    );
+  }
+  const base = pinned.baseTag ? tags.find((tag) => tag.name === pinned.baseTag) : undefined;
+  if (base) {
+    const comparison = await github.compareCommits(pinned.repo, base.sha, pinned.targetSha);
+    if (comparison.aheadBy === 0) {
+      return refuse(`Nothing to release: ${pinned.targetSha.slice(0, 7)} adds nothing to ${base.name}.`);
+    }
+  }
+  const head = await github.resolveRef(pinned.repo, pinned.branch);
+  if (head !== pinned.targetSha) {
+    const now = head ? `is now at \`${head.slice(0, 7)}\`` : "no longer exists";
+    return refuse(
+      `\`${pinned.branch}\` moved since the preview (it pinned \`${pinned.targetSha.slice(0, 7)}\` and ${now}): the notes may miss changes. Ask for a new preview.`,
+      true,
+    );
+  }
+  return { confirmable: true };
+}
