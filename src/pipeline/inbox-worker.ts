@@ -4,6 +4,9 @@
  * half-posted, never twice.
  */
 import type { Kysely } from "kysely";
+import type { EnvironmentConfig } from "../config/config-file.js";
+import { isDeploymentEvent, trackDeployment } from "../deploy/deployment-tracker.js";
+import type { DeploymentTracking } from "../deploy/deployment-tracker.js";
 import type { Logger } from "../observability/logger.js";
 import type { Metrics } from "../observability/metrics.js";
 import { finishDelivery, listPendingDeliveries, recordDeliveryAttempt } from "../store/inbox-repository.js";
@@ -39,6 +42,8 @@ export interface InboxWorkerOptions {
   /** Config-file routes and chat subscriptions, read per batch so new subscriptions apply at once. */
   listRules: () => Promise<RouteRule[]>;
   defaultChannel: string | undefined;
+  /** The config file's environments: where deployment cards go and whom a failure pings. */
+  environments?: readonly EnvironmentConfig[];
   threadsSupported: boolean;
   clock?: () => number;
   /** Called after messages were enqueued, to wake the outbox worker. */
@@ -75,7 +80,20 @@ export function createInboxWorker(
       };
     }
     const event = result.event;
-    const deliveries = routeEvent(event, rules, options.defaultChannel);
+    // Deployment tracking (src/deploy/deployment-tracker.ts): state, card and ship notice, in this transaction.
+    const tracking: DeploymentTracking = isDeploymentEvent(event)
+      ? await trackDeployment(trx, event, {
+          environments: options.environments ?? [],
+          defaultChannel: options.defaultChannel,
+          inboxId: row.id,
+          originAt: row.received_at,
+          now: clock(),
+        })
+      : { rows: [], cardChannel: undefined };
+    // The deployment's card already tells its channel; a plain message there too would say it twice.
+    const deliveries = routeEvent(event, rules, options.defaultChannel).filter(
+      (delivery) => delivery.channel !== tracking.cardChannel,
+    );
     let item = event.item;
     if (item) {
       item = mergeItemSnapshot(await findTrackedItem(trx, item.key), item, event.name);
@@ -83,7 +101,7 @@ export function createInboxWorker(
     }
     // Linked Discord members this event asks something of: a requested reviewer, a new assignee.
     const mentions = deliveries.length > 0 ? await findLinkedDiscordUsers(trx, mentionTargets(event)) : [];
-    const rows = planMessages({
+    const routed = planMessages({
       event,
       deliveries,
       item,
@@ -93,15 +111,20 @@ export function createInboxWorker(
       now: clock(),
       mentions,
     });
+    const rows = [...tracking.rows, ...routed];
     await enqueueMessages(trx, rows);
-    const detail =
-      deliveries.length > 0 ? `to ${deliveries.map((d) => d.route).join(", ")}` : "no route matched";
+    const routes = [
+      ...(tracking.rows.length > 0 ? [tracking.rows[0]!.route] : []),
+      ...deliveries.map((d) => d.route),
+    ];
+    const detail = routes.length > 0 ? `to ${routes.join(", ")}` : "no route matched";
     await finishDelivery(trx, row.id, { status: "processed", eventName: event.name, detail, at: clock() });
     return () => {
       options.metrics.deliveriesProcessed.inc({
         source: row.source,
         outcome: rows.length > 0 ? "posted" : "no_route",
       });
+      if (tracking.reached) options.metrics.deploymentTransitions.inc(tracking.reached);
       log.info(
         { eventName: event.name, messages: rows.length },
         rows.length > 0 ? "Delivery routed" : "No route matched",

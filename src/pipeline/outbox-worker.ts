@@ -20,7 +20,7 @@ import type { DatabaseSchema } from "../store/schema.js";
 import { PermanentDeliveryError, classifyDeliveryError } from "./sinks/delivery-errors.js";
 import type { Sink } from "./sinks/sink.js";
 import type { OutboxPayload } from "./plan-messages.js";
-import { createWorkerLoop } from "./worker-loop.js";
+import { backoffMs, createWorkerLoop } from "./worker-loop.js";
 import type { WorkerLoop } from "./worker-loop.js";
 
 const SCAN_LIMIT = 500;
@@ -49,12 +49,6 @@ export function createOutboxWorker(
   const markSentTogether = createGroupCommit(db, (trx, sent: { id: number; at: number }) =>
     markSent(trx, sent.id, sent.at),
   );
-
-  /** Exponential backoff with "equal jitter": half fixed, half random, capped. */
-  function backoffMs(attempt: number): number {
-    const exponential = Math.min(options.retryMaxMs, options.retryBaseMs * 2 ** Math.max(0, attempt - 1));
-    return exponential / 2 + random() * (exponential / 2);
-  }
 
   async function deliverPost(row: OutboxRow, payload: OutboxPayload): Promise<void> {
     await sink.createMessage(row.channel_id, payload.message, row.nonce);
@@ -103,11 +97,45 @@ export function createOutboxWorker(
     await recordProgress(db, row.id, { reply_id: reply.id });
   }
 
+  /**
+   * One message per item and channel, edited in place (a deployment's card). The create carries the row's
+   * nonce, and its id goes onto the row and into the item's index in one transaction, so a retry edits the
+   * card it posted instead of posting a second one.
+   */
+  async function deliverCard(row: OutboxRow, payload: OutboxPayload): Promise<void> {
+    // This row posted the card and recorded it; only marking the row sent was lost.
+    if (row.message_id) return;
+    const itemKey = row.item_key!;
+    const existing = await findItemThread(db, itemKey, row.channel_id);
+    if (existing) {
+      try {
+        await sink.editMessage(row.channel_id, existing.message_id, payload.message);
+        return;
+      } catch (error) {
+        // A card someone deleted is posted afresh, so the channel still sees where things stand.
+        if (!(classifyDeliveryError(error) instanceof PermanentDeliveryError)) throw error;
+        options.logger.warn({ outbox: row.id, err: error }, "Could not edit the card; posting a new one");
+      }
+    }
+    const card = await sink.createMessage(row.channel_id, payload.message, row.nonce);
+    await db.transaction().execute(async (trx) => {
+      await recordProgress(trx, row.id, { message_id: card.id });
+      await saveItemThread(trx, {
+        itemKey,
+        channelId: row.channel_id,
+        messageId: card.id,
+        threadId: null,
+        at: clock(),
+      });
+    });
+  }
+
   async function deliver(row: OutboxRow): Promise<void> {
     const log = options.logger.child({ outbox: row.id, channel: row.channel_id, route: row.route });
     try {
       const payload = JSON.parse(row.payload) as OutboxPayload;
       if (row.operation === "item") await deliverItem(row, payload);
+      else if (row.operation === "card") await deliverCard(row, payload);
       else await deliverPost(row, payload);
       const now = clock();
       await markSentTogether({ id: row.id, at: now });
@@ -126,7 +154,8 @@ export function createOutboxWorker(
         );
         return;
       }
-      const delay = Math.max(backoffMs(attempt), failure.retryAfterMs ?? 0);
+      const backoff = backoffMs(attempt, { baseMs: options.retryBaseMs, maxMs: options.retryMaxMs, random });
+      const delay = Math.max(backoff, failure.retryAfterMs ?? 0);
       await scheduleRetry(db, row.id, { at: clock() + delay, error: failure.message });
       log.warn(
         { attempt, retryInMs: Math.round(delay), reason: failure.message },

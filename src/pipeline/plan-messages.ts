@@ -9,9 +9,10 @@ import type { DiscordMessage } from "../discord/render/message.js";
 import { fitMessage, toMessage } from "../discord/render/message.js";
 import { summarizeEvent } from "../discord/render/summarize-event.js";
 import type { NewOutboxRow } from "../store/outbox-repository.js";
+import type { OutboxOperation } from "../store/schema.js";
 import type { RouteDelivery } from "./router.js";
 
-/** What an outbox row carries. `card` and `threadName` only for "item" rows. */
+/** What an outbox row carries. `card` and `threadName` only for "item" rows; a "card" row's card is `message`. */
 export interface OutboxPayload {
   message: DiscordMessage;
   card?: DiscordMessage;
@@ -79,7 +80,26 @@ export function planPost(input: {
   });
 }
 
-/** A pending outbox row: an item card and thread when `itemKey` is set, else a plain post. */
+/**
+ * One message per `itemKey` and channel, kept up to date: the first such row posts it, later ones edit it in
+ * place (no thread, no reply). A deployment's card is one.
+ */
+export function planCard(input: {
+  channel: string;
+  route: string;
+  itemKey: string;
+  message: DiscordMessage;
+  inboxId: number | null;
+  originAt: number;
+  now: number;
+}): NewOutboxRow {
+  return outboxRow({ ...input, payload: { message: input.message }, operation: "card" });
+}
+
+/**
+ * A pending outbox row: an item card and thread when `itemKey` is set, else a plain post; `operation` says
+ * otherwise for a "card" row.
+ */
 function outboxRow(input: {
   inboxId: number | null;
   channel: string;
@@ -88,13 +108,14 @@ function outboxRow(input: {
   payload: OutboxPayload;
   now: number;
   originAt: number;
+  operation?: OutboxOperation;
 }): NewOutboxRow {
   return {
     inbox_id: input.inboxId,
     channel_id: input.channel,
     route: input.route,
     item_key: input.itemKey,
-    operation: input.itemKey === null ? "post" : "item",
+    operation: input.operation ?? (input.itemKey === null ? "post" : "item"),
     payload: JSON.stringify(input.payload),
     nonce: newNonce(),
     status: "pending",
