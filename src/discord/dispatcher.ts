@@ -48,7 +48,13 @@ export function createInteractionDispatcher(options: {
       user_id: context.user.id,
       user_name: context.user.username,
       action,
-      options: JSON.stringify(Object.fromEntries(context.options.values)),
+      // A button carries no options; its custom_id says what was pressed (`deploy:approve:42`).
+      options: JSON.stringify({
+        ...Object.fromEntries(context.options.values),
+        ...(context.interaction.data && "custom_id" in context.interaction.data
+          ? { custom_id: context.interaction.data.custom_id }
+          : {}),
+      }),
       capability,
       outcome,
       detail,

@@ -54,9 +54,21 @@ export interface InvocationOptions {
   focused?: { name: string; value: string };
 }
 
-/** Flattens chat-input options, descending into a subcommand group and subcommand. */
+/**
+ * Flattens chat-input options, descending into a subcommand group and subcommand. Buttons, selects and
+ * modals carry no options; their custom_id's second segment (`deploy:approve:42` -> `approve`) stands in
+ * for the subcommand, so `Command.access.subcommands` governs who may press them.
+ */
 export function readOptions(interaction: APIInteraction): InvocationOptions {
   const result: InvocationOptions = { values: new Map() };
+  if (
+    interaction.type === InteractionType.MessageComponent ||
+    interaction.type === InteractionType.ModalSubmit
+  ) {
+    const action = interaction.data.custom_id.split(":")[1];
+    if (action) result.subcommand = action;
+    return result;
+  }
   if (
     interaction.type !== InteractionType.ApplicationCommand &&
     interaction.type !== InteractionType.ApplicationCommandAutocomplete

@@ -38,8 +38,10 @@ export async function findDeploymentByGitHubId(
 }
 
 /**
- * A workflow dispatch returns no deployment id: the workflow creates the GitHub deployment itself. Its first
- * `deployment` webhook is matched to the oldest dispatched row of the same repository, environment and commit.
+ * A deployment requested from chat that GitHub has not yet named: a workflow dispatch returns no deployment
+ * id (the workflow creates the GitHub deployment itself), and a created deployment's webhook may be processed
+ * before its id is saved. The first `deployment` webhook of the same repository, environment and commit is
+ * matched to the oldest such row, so it is not recorded a second time as started outside chat.
  */
 export async function findDispatchedDeployment(
   db: Kysely<DatabaseSchema>,
@@ -48,7 +50,7 @@ export async function findDispatchedDeployment(
   return db
     .selectFrom("deployments")
     .selectAll()
-    .where("method", "=", "workflow-dispatch")
+    .where("method", "in", ["workflow-dispatch", "github-deployment"])
     .where("github_deployment_id", "is", null)
     .where("state", "=", "requested")
     .where("repo", "=", match.repo)

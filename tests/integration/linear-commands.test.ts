@@ -84,7 +84,7 @@ describe("/linear create", () => {
       `${issue.identifier} Export is broken`,
     );
     expect(await latestAudit()).toMatchObject({
-      action: "linear",
+      action: "linear create",
       outcome: "ok",
       capability: "create-issues",
     });

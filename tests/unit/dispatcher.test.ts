@@ -175,6 +175,51 @@ describe("the interaction dispatcher", () => {
     expect(seen).not.toContain("release:confirm:v3.0.0");
   });
 
+  it("checks a button against the capability of its action, the custom_id's second segment", async () => {
+    const approvers = "400000000000000002";
+    const deploy: Command = {
+      data: { name: "deploy", description: "Deploy" },
+      access: { default: "deploy", subcommands: { approve: "approve" } },
+      async execute() {},
+      async component({ customId, options, respond }) {
+        await respond.updateMessage({ content: `${options.subcommand} ${customId}` });
+      },
+    };
+    const commands = buildCommandRegistry([deploy]);
+    const config = parseConfigFile(
+      `discord:\n  roles:\n    deploy: ["${RELEASERS}"]\n    approve: ["${approvers}"]\n`,
+      "test.yaml",
+    );
+    const withDeploy = createInteractionDispatcher({
+      commands,
+      services: { db: store.db, config, clock: () => 1, listCommands: () => [...commands.values()] },
+      logger: createLogger({ level: "silent", format: "json", secrets: [] }),
+      metrics: { interactions: { inc: () => {} } },
+    });
+
+    // Deployers may not approve: the button needs `approve`, not the command's default `deploy`.
+    const deployer = recordingResponder();
+    await withDeploy.dispatch(button("deploy:approve:42", { roles: [RELEASERS] }), deployer.responder);
+    expect(deployer.answers).toEqual([
+      expect.objectContaining({
+        kind: "reply",
+        ephemeral: true,
+        message: expect.objectContaining({ content: expect.stringContaining("`approve`") }),
+      }),
+    ]);
+
+    const approver = recordingResponder();
+    await withDeploy.dispatch(button("deploy:approve:42", { roles: [approvers] }), approver.responder);
+    expect(approver.answers).toEqual([{ kind: "update", message: { content: "approve deploy:approve:42" } }]);
+    // The audit log says which deployment was approved: the button's custom_id stands in for options.
+    const audit = await store.db.selectFrom("audit_log").select(["action", "outcome", "options"]).execute();
+    const options = '{"custom_id":"deploy:approve:42"}';
+    expect(audit).toEqual([
+      { action: "deploy approve", outcome: "denied", options },
+      { action: "deploy approve", outcome: "ok", options },
+    ]);
+  });
+
   it("hands a modal's text inputs to the command by custom_id", async () => {
     const { responder, answers } = recordingResponder();
     await dispatcher().dispatch(

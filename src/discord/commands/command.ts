@@ -48,6 +48,10 @@ export interface CommandServices {
   status?: StatusReporter;
   /** Scheduled jobs for /jobs; absent in the web role, which runs none. */
   jobs?: Scheduler;
+  /** DISCORD_DEFAULT_CHANNEL_ID: where deployment cards go for environments without a `channel`. */
+  defaultChannel?: string;
+  /** Called after a command stored outbox rows (a deployment card), so this process's outbox sends them now. */
+  onEnqueued?: () => void;
 }
 
 export interface CommandContext {
@@ -80,9 +84,13 @@ export interface Command {
   ephemeral?: boolean;
   execute(context: CommandContext): Promise<void>;
   autocomplete?(context: CommandContext): Promise<APIApplicationCommandOptionChoice[]>;
-  /** Buttons and selects whose custom_id starts with `<command name>:`. */
+  /**
+   * Buttons and selects whose custom_id starts with `<command name>:`. The second segment is the action
+   * and is checked as a subcommand (`deploy:approve:42` needs `access.subcommands.approve`, falling back
+   * to `access.default`), so give each button its own capability there.
+   */
   component?(context: CommandContext & { customId: string }): Promise<void>;
-  /** Modals whose custom_id starts with `<command name>:`. */
+  /** Modals whose custom_id starts with `<command name>:`; the second segment is checked like a component's. */
   modal?(context: CommandContext & { customId: string; fields: Map<string, string> }): Promise<void>;
 }
 

@@ -13,6 +13,7 @@ import type { DiscordConfig } from "../../config/config-file.js";
 import { UserError } from "../../errors.js";
 import { truncate } from "../../events/text.js";
 import { COLORS, LIMITS } from "../render/message.js";
+import { requiredCapability } from "./command.js";
 import type { Capability, Command } from "./command.js";
 
 export const command: Command = {
@@ -119,7 +120,7 @@ function describeCommandInDetail(entry: Command, roles: DiscordConfig["roles"]):
   if (subcommands.length > 0) {
     lines.push("");
     for (const sub of subcommands) {
-      const capability = entry.access.subcommands?.[sub.name] ?? entry.access.default;
+      const capability = requiredCapability(entry, { subcommand: sub.name, values: new Map() });
       lines.push(
         `**/${entry.data.name} ${sub.path}**: ${sub.description} · ${describeAccess(capability, roles)}`,
       );
