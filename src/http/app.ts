@@ -8,6 +8,8 @@ import type { Logger } from "../observability/logger.js";
 import { INTERACTIONS_BODY_LIMIT_BYTES } from "./discord-interactions.js";
 import type { Metrics } from "../observability/metrics.js";
 import type { WebhookRequest, WebhookResponse } from "../sources/webhook-receiver.js";
+import { STATUS_PAGE_PATHS, createStatusPageRouter } from "./status-page/status-page-routes.js";
+import type { StatusSnapshot } from "./status-page/status-snapshot.js";
 
 export interface Receiver {
   receive(request: WebhookRequest): Promise<WebhookResponse>;
@@ -33,6 +35,8 @@ export interface HttpAppOptions {
   discordInteractions?: RequestHandler;
   /** Express's "trust proxy" (TRUST_PROXY): false unless the operator names the proxies in front. */
   trustProxy?: boolean | number | string;
+  /** `GET /status` and `GET /api/deployments`; undefined with STATUS_PAGE=off, and they answer 404. */
+  statusSnapshot?: () => Promise<StatusSnapshot>;
 }
 
 export function createHttpApp(options: HttpAppOptions): express.Express {
@@ -89,6 +93,17 @@ export function createHttpApp(options: HttpAppOptions): express.Express {
   app.get("/metrics", async (_req, res) => {
     res.type(options.metrics.registry.contentType).send(await options.metrics.registry.metrics());
   });
+
+  if (options.statusSnapshot) {
+    app.use(createStatusPageRouter(options.statusSnapshot));
+  } else {
+    app.get(STATUS_PAGE_PATHS, (_req, res) => {
+      res.status(404).json({
+        status: "not found",
+        message: "The status page is off: set STATUS_PAGE=on to enable it.",
+      });
+    });
+  }
 
   app.use((_req, res) => {
     res.status(404).json({ status: "not found" });

@@ -92,3 +92,17 @@ export async function latestDeliveryTimes(db: Kysely<DatabaseSchema>): Promise<R
     .execute();
   return Object.fromEntries(rows.map((row) => [row.source, Number(row.latest)]));
 }
+
+/** How many deliveries are in each state, for the status page. */
+export async function countDeliveriesByStatus(
+  db: Kysely<DatabaseSchema>,
+): Promise<Record<InboxStatus, number>> {
+  const rows = await db
+    .selectFrom("inbox")
+    .select(["status", (eb) => eb.fn.countAll<number>().as("count")])
+    .groupBy("status")
+    .execute();
+  const counts: Record<InboxStatus, number> = { pending: 0, processed: 0, ignored: 0, failed: 0 };
+  for (const row of rows) counts[row.status] = Number(row.count);
+  return counts;
+}
