@@ -65,3 +65,13 @@ export interface Job<Options = unknown> {
 export function defineJob<Options>(job: Job<Options>): Job {
   return job as unknown as Job;
 }
+
+/** How many names a run's one-line summary lists before counting the rest: /jobs shows it in one message. */
+const SUMMARY_NAMES = 10;
+
+/** `a, b, c and 7 more`: the first names of a list for a run's summary. */
+export function briefList(names: readonly string[], separator = ", "): string {
+  const shown = names.slice(0, SUMMARY_NAMES).join(separator);
+  const more = names.length - SUMMARY_NAMES;
+  return more > 0 ? `${shown} and ${more} more` : shown;
+}

@@ -84,7 +84,7 @@ export const stalePrs = defineJob({
   options: stalePrsOptions,
   async run({ dryRun, now, options, services, channel, timezone, logger }) {
     const github = services.github;
-    if (!github?.listPullRequests) throw new Error("The GitHub API is not configured: set GITHUB_TOKEN.");
+    if (!github) throw new Error("The GitHub API is not configured: set GITHUB_TOKEN.");
     const repos = reposToWatch(options.repos, services);
     if (repos.length === 0) {
       return {

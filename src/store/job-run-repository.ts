@@ -61,11 +61,13 @@ export async function findJobState(db: Kysely<DatabaseSchema>, job: string): Pro
 export async function saveJobState(
   db: Kysely<DatabaseSchema>,
   job: string,
-  changes: Partial<Pick<JobState, "paused" | "paused_by" | "next_run_at">> & { updated_at: number },
+  changes: Partial<Pick<JobState, "paused" | "paused_by" | "next_run_at" | "cursor">> & {
+    updated_at: number;
+  },
 ): Promise<void> {
   await db
     .insertInto("job_state")
-    .values({ job, paused: 0, paused_by: null, next_run_at: null, ...changes })
+    .values({ job, paused: 0, paused_by: null, next_run_at: null, cursor: null, ...changes })
     .onConflict((conflict) => conflict.column("job").doUpdateSet(changes))
     .execute();
 }

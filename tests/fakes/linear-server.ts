@@ -8,6 +8,9 @@
  *   Linear documents); a rate limit is HTTP 400 with code RATELIMITED and the X-RateLimit-Requests-* headers.
  * - an unknown id is "Entity not found", a bad input is an "invalid input" user error.
  *
+ * - issue changes made through the API (state moves, attachments, comments) bump the issue's updatedAt; a
+ *   test changes an issue "in Linear" with `updateIssue`, and links with `issue.attachments`.
+ *
  * Extending it: each operation is one entry in `OPERATIONS` below (root field + handler), grouped by what it
  * touches. Tests can also add or replace an operation at run time with `handle(name, handler)`.
  */
@@ -48,6 +51,8 @@ export interface FakeIssue {
   state: FakeState;
   assigneeId: string | null;
   labels: string[];
+  /** URLs attached to the issue (GitHub pull requests among them), with their titles. */
+  attachments: Array<{ url: string; title: string }>;
   createdAt: string;
   updatedAt: string;
 }
@@ -123,7 +128,16 @@ export interface FakeLinear extends FakeWorkspace {
     assigneeEmail?: string;
     stateType?: FakeState["type"];
     priority?: number;
+    labels?: string[];
   }): FakeIssue;
+  /**
+   * Change an issue directly (not through the API), as a person in Linear would: bumps updatedAt, so
+   * `listIssuesUpdatedSince` finds it. Returns the issue.
+   */
+  updateIssue(
+    idOrIdentifier: string,
+    changes: { title?: string; stateType?: FakeState["type"]; priority?: number },
+  ): FakeIssue;
   /** Add or replace the handler of one operation. */
   handle(operation: string, handler: OperationHandler, rootField?: string): void;
   /** Answer requests with a fault: every one until cleared, or the next `times`, optionally only some operations. */
@@ -142,7 +156,7 @@ const DEFAULT_USERS = [
   { name: "Ada Lovelace", email: "ada@example.com", displayName: "ada" },
 ];
 
-/** Every team's workflow, as a new Linear team gets it. */
+/** Every team's workflow, as a new Linear team gets it. State ids are `state-<type>` in every team. */
 const STATES: Record<string, FakeState> = {
   backlog: { name: "Backlog", type: "backlog", color: "#bec2c8" },
   unstarted: { name: "Todo", type: "unstarted", color: "#e2e2e2" },
@@ -258,6 +272,10 @@ function issueJson(issue: FakeIssue, workspace: FakeWorkspace) {
   };
 }
 
+function stateId(state: FakeState): string {
+  return `state-${state.type}`;
+}
+
 function userJson(user: FakeUser) {
   return { id: user.id, name: user.name, displayName: user.displayName, email: user.email };
 }
@@ -289,6 +307,7 @@ function createIssueIn(
     state: fields.state ?? STATES.unstarted!,
     assigneeId: fields.assigneeId ?? null,
     labels: fields.labels ?? [],
+    attachments: [],
     createdAt: now,
     updatedAt: now,
   };
@@ -385,6 +404,86 @@ const OPERATIONS: Record<string, Operation> = {
         ...(typeof input.id === "string" ? { id: input.id } : {}),
       });
       return { issueCreate: { success: true, issue: issueJson(issue, workspace) } };
+    },
+  },
+
+  IssueTeamStates: {
+    rootField: "issue",
+    handler: (variables, workspace) => {
+      const issue = findIssue(workspace, text(variables.id));
+      if (!issue) throw entityNotFound("Issue", "issue");
+      const states = Object.values(STATES).map((state) => ({ id: stateId(state), name: state.name }));
+      return {
+        issue: {
+          id: issue.id,
+          state: { id: stateId(issue.state), name: issue.state.name },
+          team: { states: { nodes: states } },
+        },
+      };
+    },
+  },
+  UpdateIssueState: {
+    rootField: "issueUpdate",
+    handler: (variables, workspace) => {
+      const issue = findIssue(workspace, text(variables.id));
+      if (!issue) throw entityNotFound("Issue", "issueUpdate");
+      const state = Object.values(STATES).find((candidate) => stateId(candidate) === variables.stateId);
+      if (!state) throw entityNotFound("WorkflowState", "issueUpdate");
+      issue.state = state;
+      issue.updatedAt = workspace.now();
+      return { issueUpdate: { success: true } };
+    },
+  },
+  IssuesUpdatedSince: {
+    rootField: "issues",
+    handler: (variables, workspace) => {
+      const since = text(variables.since);
+      if (Number.isNaN(Date.parse(since))) throw userError("Argument Validation Error", "Invalid date.");
+      const first = typeof variables.first === "number" ? variables.first : 50;
+      const updated = workspace.issues
+        .filter((i) => Date.parse(i.updatedAt) > Date.parse(since))
+        .sort((a, b) => a.updatedAt.localeCompare(b.updatedAt))
+        .slice(0, first);
+      return { issues: { nodes: updated.map((issue) => issueJson(issue, workspace)) } };
+    },
+  },
+
+  IssuesInStateTypes: {
+    rootField: "issues",
+    handler: (variables, workspace) => {
+      const types = Array.isArray(variables.types) ? variables.types.map(String) : [];
+      const first = typeof variables.first === "number" ? variables.first : 50;
+      const found = workspace.issues
+        .filter((i) => types.includes(i.state.type))
+        .sort((a, b) => b.updatedAt.localeCompare(a.updatedAt))
+        .slice(0, first);
+      return { issues: { nodes: found.map((issue) => issueJson(issue, workspace)) } };
+    },
+  },
+
+  // Attachments
+  IssueAttachments: {
+    rootField: "issue",
+    handler: (variables, workspace) => {
+      const issue = findIssue(workspace, text(variables.id));
+      if (!issue) throw entityNotFound("Issue", "issue");
+      return { issue: { attachments: { nodes: issue.attachments.map(({ url }) => ({ url })) } } };
+    },
+  },
+  AttachUrl: {
+    rootField: "attachmentLinkURL",
+    handler: (variables, workspace) => {
+      const issue = findIssue(workspace, text(variables.issueId));
+      if (!issue) throw entityNotFound("Issue", "attachmentLinkURL");
+      const url = text(variables.url);
+      if (!/^https?:\/\//.test(url)) throw userError("Argument Validation Error", "url must be a URL.");
+      const title = text(variables.title) || url;
+      // Linear keeps one attachment per URL on an issue: linking it again updates the title.
+      const existing = issue.attachments.find((attachment) => attachment.url === url);
+      if (existing) existing.title = title;
+      else issue.attachments.push({ url, title });
+      issue.updatedAt = workspace.now();
+      return { attachmentLinkURL: { success: true } };
     },
   },
 
@@ -549,7 +648,17 @@ export async function startFakeLinear(options: FakeLinearOptions = {}): Promise<
         priority: input.priority ?? 0,
         state: STATES[input.stateType ?? "unstarted"]!,
         assigneeId: assignee?.id ?? null,
+        labels: input.labels ?? [],
       });
+    },
+    updateIssue(idOrIdentifier: string, changes: Parameters<FakeLinear["updateIssue"]>[1]) {
+      const issue = findIssue(workspace, idOrIdentifier);
+      if (!issue) throw new Error(`the fake Linear has no issue ${idOrIdentifier}`);
+      if (changes.title !== undefined) issue.title = changes.title;
+      if (changes.stateType !== undefined) issue.state = STATES[changes.stateType]!;
+      if (changes.priority !== undefined) issue.priority = changes.priority;
+      issue.updatedAt = workspace.now();
+      return issue;
     },
     handle(operation: string, handler: OperationHandler, rootField?: string) {
       operations.set(operation, {

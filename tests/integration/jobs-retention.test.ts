@@ -216,7 +216,10 @@ describe("/jobs", () => {
     });
 
     expect(answer.ephemeral).toBe(true);
-    expect(answer.content).toBe('There is no job named "retension": choose one of `retention`, `stale-prs`.');
+    expect(answer.content).toBe(
+      'There is no job named "retension": choose one of `retention`, `stale-prs`, `digest`, ' +
+        "`linear-github-sync`, `linear-reconcile`, `github-redelivery`.",
+    );
     const [entry] = await listRecentAudit(switchboard.store.db, 1);
     expect(entry).toMatchObject({ action: "jobs run", outcome: "refused" });
   });

@@ -137,6 +137,23 @@ describe("schedules and time zones", () => {
     expect(berlin.runs.map((run) => new Date(run.now).toISOString())).toEqual(["2025-03-04T08:00:00.000Z"]);
   });
 
+  it("keeps a job at the same local hour across a daylight-saving change", async () => {
+    vi.setSystemTime(at("2025-03-29T07:30:00Z")); // Saturday; Berlin moves to summer time on Sunday 02:00
+    const store = await open();
+    const morning = recordingJob("morning", { schedule: "0 9 * * *" });
+    await startScheduler(store, [morning.job], {
+      config: [{ name: "morning", timezone: "Europe/Berlin", options: {} }],
+      leaseTtlMs: 60 * 60_000,
+    });
+
+    await vi.advanceTimersByTimeAsync(24 * 60 * 60_000);
+    // 09:00 CET is 08:00 UTC; 09:00 CEST, a day later, is 07:00 UTC.
+    expect(morning.runs.map((run) => new Date(run.now).toISOString())).toEqual([
+      "2025-03-29T08:00:00.000Z",
+      "2025-03-30T07:00:00.000Z",
+    ]);
+  });
+
   it("reads schedules in the TZ default when a job names no zone, and lists the next run", async () => {
     vi.setSystemTime(at("2025-03-03T00:00:00Z"));
     const store = await open();
@@ -253,6 +270,31 @@ describe("overlap", () => {
   });
 });
 
+describe("overlap across processes", () => {
+  it("skips a run asked of one process while another process runs the same job", async () => {
+    vi.setSystemTime(at("2025-03-03T10:00:30Z"));
+    const storeA = await open();
+    const storeB = await open();
+    const slow = recordingJob("slow", { hold: true, enabled: false });
+    const a = await startScheduler(storeA, [slow.job], { holder: "process-a" });
+    const b = await startScheduler(storeB, [slow.job], { holder: "process-b" });
+
+    const first = a.run("slow");
+    await vi.advanceTimersByTimeAsync(10);
+    const second = await b.run("slow");
+    expect(second).toMatchObject({ outcome: "skipped", summary: "Skipped: another process is running it." });
+    slow.release();
+    expect(await first).toMatchObject({ outcome: "ok" });
+
+    // Once it finished, the other process may run it.
+    const third = b.run("slow");
+    await vi.advanceTimersByTimeAsync(10);
+    slow.release();
+    expect(await third).toMatchObject({ outcome: "ok" });
+    expect(slow.runs).toHaveLength(2);
+  });
+});
+
 describe("catch-up after downtime", () => {
   it("runs a missed slot once after start when catch_up is on, and not at all when it is off", async () => {
     vi.setSystemTime(at("2025-03-03T08:59:30Z")); // Monday
@@ -283,6 +325,48 @@ describe("catch-up after downtime", () => {
     const third = await startScheduler(second, [digest.job, report.job], { timezone: "UTC" });
     await third.idle();
     expect(digest.runs).toHaveLength(2);
+  });
+});
+
+describe("catch-up with several processes and paused jobs", () => {
+  async function missMondayToWednesday(job: Recorder): Promise<void> {
+    vi.setSystemTime(at("2025-03-03T08:59:30Z"));
+    const before = await startScheduler(await open(), [job.job], { timezone: "UTC" });
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(job.runs).toHaveLength(1);
+    await before.stop();
+    vi.setSystemTime(at("2025-03-05T12:00:00Z"));
+  }
+
+  it("catches a missed slot up once when two processes start on one database", async () => {
+    const digest = recordingJob("digest", { schedule: "0 9 * * 1-5", catchUp: true });
+    await missMondayToWednesday(digest);
+
+    const a = await startScheduler(await open(), [digest.job], { timezone: "UTC", holder: "process-a" });
+    const b = await startScheduler(await open(), [digest.job], { timezone: "UTC", holder: "process-b" });
+    await a.idle();
+    await b.idle();
+
+    expect(digest.runs).toHaveLength(2);
+    expect(digest.runs[1]!.dryRun).toBe(false);
+  });
+
+  it("does not catch up a paused job", async () => {
+    const digest = recordingJob("digest", { schedule: "0 9 * * 1-5", catchUp: true });
+    await missMondayToWednesday(digest);
+    const store = await open();
+    const paused = createScheduler({
+      jobs: [digest.job],
+      config: [],
+      services: { store, config: parseConfigFile("", "test.yaml") },
+      logger: quiet(),
+      metrics: createMetrics(),
+    });
+    await paused.pause("digest", "ada");
+
+    const after = await startScheduler(store, [digest.job], { timezone: "UTC" });
+    await after.idle();
+    expect(digest.runs).toHaveLength(1);
   });
 });
 

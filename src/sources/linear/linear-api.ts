@@ -84,16 +84,18 @@ export interface LinearApi {
   findUserByEmail(email: string): Promise<LinearUser | undefined>;
   /** The user the API key belongs to: a cheap call that proves the key works (`switchboard doctor`). */
   getViewer(): Promise<LinearUser>;
-  // --- deploy follow-ups and scheduled jobs. Optional while test doubles catch up. ---
+  // --- deploy follow-ups and scheduled jobs ---
   /**
    * Moves the issue to the team's workflow state with this name (compared without regard to case). false
    * when the team has no such state; true when moved or already there.
    */
-  moveIssueToState?(issueId: string, stateName: string): Promise<boolean>;
+  moveIssueToState(issueId: string, stateName: string): Promise<boolean>;
   /** URLs attached to the issue (GitHub PR links among them). */
-  listAttachmentUrls?(issueId: string): Promise<string[]>;
+  listAttachmentUrls(issueId: string): Promise<string[]>;
   /** Attaches a URL (a pull request) to the issue; Linear ignores a URL already attached. */
-  attachUrl?(issueId: string, url: string, title: string): Promise<void>;
+  attachUrl(issueId: string, url: string, title: string): Promise<void>;
   /** Issues updated after `since` (ISO 8601), oldest first, at most `limit` (default 50). */
-  listIssuesUpdatedSince?(since: string, limit?: number): Promise<LinearIssueUpdate[]>;
+  listIssuesUpdatedSince(since: string, limit?: number): Promise<LinearIssueUpdate[]>;
+  /** Issues whose workflow state has one of these types (`started`...), most recently updated first. */
+  listIssuesInStateTypes(types: LinearStateType[], limit?: number): Promise<LinearIssue[]>;
 }

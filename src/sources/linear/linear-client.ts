@@ -21,6 +21,7 @@ import type {
   LinearApi,
   LinearComment,
   LinearIssue,
+  LinearIssueUpdate,
   LinearTeam,
   LinearUser,
   NewLinearIssue,
@@ -38,6 +39,7 @@ const DEFAULT_TIMEOUT_MS = 15_000;
 /** `first:` for the team list; workspaces with more teams than this are not expected. */
 const MAX_TEAMS = 250;
 const DEFAULT_OPEN_ISSUES = 25;
+const DEFAULT_UPDATED_SINCE = 50;
 
 /** Returns undefined without LINEAR_API_KEY: commands then say which variable to set. */
 export function createLinearApi(env: Pick<Environment, "LINEAR_API_KEY" | "LINEAR_API_URL">) {
@@ -84,6 +86,33 @@ export const LINEAR_OPERATIONS = {
 }`,
   Viewer: `query Viewer {
   viewer { id name displayName email }
+}`,
+  // Moving an issue takes the target state's id, which only the issue's team knows.
+  IssueTeamStates: `query IssueTeamStates($id: String!) {
+  issue(id: $id) { id state { id name } team { states(first: 100) { nodes { id name } } } }
+}`,
+  UpdateIssueState: `mutation UpdateIssueState($id: String!, $stateId: String!) {
+  issueUpdate(id: $id, input: { stateId: $stateId }) { success }
+}`,
+  IssueAttachments: `query IssueAttachments($id: String!) {
+  issue(id: $id) { attachments(first: 100) { nodes { url } } }
+}`,
+  // attachmentLinkURL is idempotent per (issue, url): Linear updates the existing attachment instead.
+  AttachUrl: `mutation AttachUrl($issueId: String!, $url: String!, $title: String) {
+  attachmentLinkURL(issueId: $issueId, url: $url, title: $title) { success }
+}`,
+  // orderBy: updatedAt is newest first; an ascending sort reads forward from the cursor instead.
+  IssuesUpdatedSince: `query IssuesUpdatedSince($since: DateTimeOrDuration!, $first: Int!) {
+  issues(
+    first: $first
+    filter: { updatedAt: { gt: $since } }
+    sort: [{ updatedAt: { order: Ascending } }]
+  ) { nodes { ${ISSUE_FIELDS} } }
+}`,
+  IssuesInStateTypes: `query IssuesInStateTypes($types: [String!]!, $first: Int!) {
+  issues(first: $first, orderBy: updatedAt, filter: { state: { type: { in: $types } } }) {
+    nodes { ${ISSUE_FIELDS} }
+  }
 }`,
 } as const;
 
@@ -136,6 +165,22 @@ const responses = {
   }),
   FindUserByEmail: z.object({ users: nodes(userSchema) }),
   Viewer: z.object({ viewer: userSchema }),
+  IssueTeamStates: z.object({
+    issue: z
+      .object({
+        id: z.string(),
+        state: z.object({ id: z.string(), name: z.string() }),
+        team: z.object({ states: nodes(z.object({ id: z.string(), name: z.string() })) }),
+      })
+      .nullable(),
+  }),
+  UpdateIssueState: z.object({ issueUpdate: z.object({ success: z.boolean() }) }),
+  IssueAttachments: z.object({
+    issue: z.object({ attachments: nodes(z.object({ url: z.string() })) }).nullable(),
+  }),
+  AttachUrl: z.object({ attachmentLinkURL: z.object({ success: z.boolean() }) }),
+  IssuesUpdatedSince: z.object({ issues: nodes(issueSchema) }),
+  IssuesInStateTypes: z.object({ issues: nodes(issueSchema) }),
 } satisfies Record<LinearOperationName, z.ZodType>;
 
 export function createLinearClient(options: LinearClientOptions): LinearApi {
@@ -236,6 +281,43 @@ export function createLinearClient(options: LinearClientOptions): LinearApi {
     async getViewer(): Promise<LinearUser> {
       const data = await request("Viewer", {});
       return data.viewer;
+    },
+
+    async moveIssueToState(issueId, stateName): Promise<boolean> {
+      const data = await request("IssueTeamStates", { id: issueId });
+      if (!data.issue) throw new NotFoundError(`Linear has no issue ${issueId}.`);
+      const wanted = stateName.trim().toLowerCase();
+      if (data.issue.state.name.toLowerCase() === wanted) return true;
+      const target = data.issue.team.states.nodes.find((state) => state.name.toLowerCase() === wanted);
+      if (!target) return false;
+      const moved = await request("UpdateIssueState", { id: data.issue.id, stateId: target.id });
+      if (!moved.issueUpdate.success)
+        throw new Error("Linear answered issueUpdate without moving the issue.");
+      return true;
+    },
+
+    async listAttachmentUrls(issueId): Promise<string[]> {
+      const data = await request("IssueAttachments", { id: issueId });
+      if (!data.issue) throw new NotFoundError(`Linear has no issue ${issueId}.`);
+      return data.issue.attachments.nodes.map((attachment) => attachment.url);
+    },
+
+    async attachUrl(issueId, url, title): Promise<void> {
+      const data = await request("AttachUrl", { issueId, url, title });
+      if (!data.attachmentLinkURL.success) {
+        throw new Error("Linear answered attachmentLinkURL without attaching the URL.");
+      }
+    },
+
+    async listIssuesUpdatedSince(since, limit = DEFAULT_UPDATED_SINCE): Promise<LinearIssueUpdate[]> {
+      const data = await request("IssuesUpdatedSince", { since, first: limit });
+      // Sorted again here: the order is the cursor's correctness, so it does not rest on the server alone.
+      return [...data.issues.nodes].sort((a, b) => a.updatedAt.localeCompare(b.updatedAt));
+    },
+
+    async listIssuesInStateTypes(types, limit = DEFAULT_UPDATED_SINCE): Promise<LinearIssue[]> {
+      const data = await request("IssuesInStateTypes", { types, first: limit });
+      return data.issues.nodes;
     },
   };
 }
