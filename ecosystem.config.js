@@ -25,6 +25,12 @@
 const mode = process.env.SWITCHBOARD_PM2_MODE === "single" ? "single" : "roles";
 /** Web workers in cluster mode; 2 keeps one answering while the other reloads. */
 const webInstances = Number(process.env.SWITCHBOARD_PM2_WEB_INSTANCES ?? 2);
+/**
+ * In `roles` mode every process serves /metrics on a port of its own (METRICS_PORT) so Prometheus sees the
+ * worker's and bot's metrics too: web instances on base, base+1, ...; the bot on base+10; the worker on
+ * base+20. Scrape them as in integration/prometheus/prometheus.yml.
+ */
+const metricsPortBase = Number(process.env.SWITCHBOARD_PM2_METRICS_PORT_BASE ?? 9100);
 
 /** Settings every app shares. */
 const common = {
@@ -55,6 +61,7 @@ const roleApps = [
     args: "start --role web",
     exec_mode: "cluster",
     instances: webInstances,
+    env: { METRICS_PORT: String(metricsPortBase) },
   },
   {
     ...common,
@@ -62,6 +69,7 @@ const roleApps = [
     args: "start --role bot",
     exec_mode: "fork",
     instances: 1,
+    env: { METRICS_PORT: String(metricsPortBase + 10) },
   },
   {
     ...common,
@@ -69,6 +77,7 @@ const roleApps = [
     args: "start --role worker",
     exec_mode: "fork",
     instances: 1,
+    env: { METRICS_PORT: String(metricsPortBase + 20) },
   },
 ];
 

@@ -10,19 +10,22 @@ import type { RequestHandler } from "express";
 import type { ConfigFile } from "./config/config-file.js";
 import type { Environment } from "./config/environment.js";
 import { secretValues } from "./config/environment.js";
+import { createShipNoticeWorker } from "./deploy/ship-notices.js";
 import { buildCommandRegistry } from "./discord/command-registry.js";
 import { ALL_COMMANDS } from "./discord/commands/all-commands.js";
 import type { CommandServices } from "./discord/commands/command.js";
 import { createInteractionDispatcher } from "./discord/dispatcher.js";
 import { createRestFeedbackDiscord, handleFeedbackReaction } from "./discord/feedback-capture.js";
 import type { GatewayClient } from "./discord/gateway.js";
-import { createStatusReporter } from "./discord/status-report.js";
+import { createStatusReporter, packageVersion } from "./discord/status-report.js";
 import { createHttpApp } from "./http/app.js";
 import { ALL_JOBS } from "./jobs/all-jobs.js";
 import { createScheduler } from "./jobs/scheduler.js";
 import type { Scheduler } from "./jobs/scheduler.js";
 import type { ReadinessCheck } from "./http/app.js";
 import { createDiscordInteractionsHandler } from "./http/discord-interactions.js";
+import { startMetricsServer } from "./http/metrics-server.js";
+import { readStatusSnapshot } from "./http/status-page/read-status-snapshot.js";
 import { createLogger } from "./observability/logger.js";
 import type { Logger } from "./observability/logger.js";
 import { createMetrics } from "./observability/metrics.js";
@@ -63,6 +66,8 @@ export interface StartOptions {
 export interface Switchboard {
   /** `http://host:port` when the web role runs. */
   url?: string;
+  /** `http://host:port` of the metrics-only listener, when METRICS_PORT is set. */
+  metricsUrl?: string;
   store: Store;
   logger: Logger;
   /** The gateway connection, when the bot role runs with DISCORD_TOKEN. */
@@ -101,6 +106,7 @@ export async function startSwitchboard(options: StartOptions): Promise<Switchboa
   const workers: WorkerLoop[] = [];
   let outbox: WorkerLoop | undefined;
   let inbox: WorkerLoop | undefined;
+  let shipNotices: WorkerLoop | undefined;
   if (role === "all" || role === "worker") {
     outbox = createOutboxWorker({
       db: store.db,
@@ -117,8 +123,12 @@ export async function startSwitchboard(options: StartOptions): Promise<Switchboa
       metrics,
       listRules: createRouteRuleSource(store.db, config.routes, logger).listRules,
       defaultChannel,
+      environments: config.environments,
       threadsSupported: sink.supportsThreads,
-      onEnqueued: () => outbox?.wake(),
+      onEnqueued: () => {
+        outbox?.wake();
+        shipNotices?.wake();
+      },
     });
     workers.push(inbox, outbox);
   }
@@ -129,6 +139,18 @@ export async function startSwitchboard(options: StartOptions): Promise<Switchboa
   const linear = env.LINEAR_API_KEY
     ? (await import("./sources/linear/linear-client.js")).createLinearApi(env)
     : undefined;
+  // Linear follow-ups of successful deployments run beside the inbox and outbox workers.
+  if ((role === "all" || role === "worker") && github && linear) {
+    shipNotices = createShipNoticeWorker({
+      db: store.db,
+      github,
+      linear,
+      environments: config.environments,
+      logger: logger.child({ component: "ship-notices" }),
+      metrics,
+    });
+    workers.push(shipNotices);
+  }
 
   // Scheduled jobs: run on cron in the all and worker roles (one process at a time, by a lease in the store);
   // the bot role keeps one unstarted for `/jobs run`, `pause` and `resume`.
@@ -165,6 +187,8 @@ export async function startSwitchboard(options: StartOptions): Promise<Switchboa
       github,
       linear,
       ...(scheduler ? { jobs: scheduler } : {}),
+      ...(defaultChannel ? { defaultChannel } : {}),
+      onEnqueued: () => outbox?.wake(),
       // Feedback capture reads messages and starts threads as the bot, so it needs the bot token.
       ...(env.DISCORD_TOKEN
         ? {
@@ -295,6 +319,7 @@ export async function startSwitchboard(options: StartOptions): Promise<Switchboa
       readiness,
       onAccepted: () => inbox?.wake(),
       ...(discordInteractions ? { discordInteractions } : {}),
+      ...(env.STATUS_PAGE === "on" ? { statusSnapshot: statusSnapshotReader(store, config) } : {}),
     });
     server = createServer(app);
     // While closing, every answer tells the sender to reconnect (to the instance that replaces this one), so
@@ -316,16 +341,34 @@ export async function startSwitchboard(options: StartOptions): Promise<Switchboa
       logger.info("Linear webhooks are off: set LINEAR_WEBHOOK_SECRET to accept them.");
   }
 
+  // Started last, so a scrape never finds a process that is still setting up.
+  const metricsServer =
+    env.METRICS_PORT !== undefined
+      ? await startMetricsServer({
+          metrics,
+          host: env.HOST,
+          port: env.METRICS_PORT + env.NODE_APP_INSTANCE,
+        })
+      : undefined;
+
   for (const worker of workers) worker.start();
   if (role === "all" || role === "worker") await scheduler?.start();
   logger.info(
-    { role, url, store: store.location, sink: sink.name, routes: rules.length },
+    {
+      role,
+      url,
+      metricsUrl: metricsServer?.url,
+      store: store.location,
+      sink: sink.name,
+      routes: rules.length,
+    },
     "Switchboard started",
   );
 
   let closing: Promise<void> | undefined;
   return {
     ...(url ? { url } : {}),
+    ...(metricsServer ? { metricsUrl: metricsServer.url } : {}),
     store,
     logger,
     ...(gateway ? { gateway } : {}),
@@ -346,12 +389,19 @@ export async function startSwitchboard(options: StartOptions): Promise<Switchboa
         interactionRest?.clearHandlerSweeper();
         await scheduler?.stop();
         await Promise.all(workers.map((worker) => worker.stop()));
+        await metricsServer?.close();
         await store.close();
         logger.info("Switchboard stopped");
       })();
       return closing;
     },
   };
+}
+
+/** What `GET /status` and `GET /api/deployments` show, read afresh for each request. */
+function statusSnapshotReader(store: Store, config: ConfigFile) {
+  const version = packageVersion();
+  return () => readStatusSnapshot({ db: store.db, config, clock: Date.now, version });
 }
 
 /**

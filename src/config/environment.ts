@@ -70,6 +70,19 @@ const environmentSchema = z
     OUTBOX_RETRY_BASE_MS: positiveInt(1000),
     OUTBOX_RETRY_MAX_MS: positiveInt(5 * 60_000),
     /**
+     * `GET /status` and `GET /api/deployments`: on by default. They show no secrets, but they do show
+     * environment names, versions and who deployed: keep them private behind the proxy's auth, or turn them off.
+     */
+    STATUS_PAGE: z.enum(["on", "off"]).default("on"),
+    /**
+     * A second listener serving only `/metrics` and `/healthz`, on HOST, for every role: how Prometheus reaches
+     * the bot and worker processes, which serve no HTTP otherwise. Under PM2 cluster mode each instance adds
+     * its instance number (NODE_APP_INSTANCE), so two web instances use METRICS_PORT and METRICS_PORT + 1.
+     */
+    METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+    /** Set by PM2 in cluster mode: this instance's number, 0, 1, ... */
+    NODE_APP_INSTANCE: z.coerce.number().int().min(0).default(0),
+    /**
      * Which proxies may set X-Forwarded-For / -Proto: off by default, so a client cannot choose its own
      * address. A hop count (`1` behind one reverse proxy) or addresses/subnets (`loopback, 10.0.0.0/8`).
      */

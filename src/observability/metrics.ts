@@ -25,9 +25,9 @@ export interface Metrics {
   jobDuration: Histogram<"job">;
   /** 1 while the Discord gateway session is ready, 0 otherwise; absent in processes without a gateway. */
   gatewayConnected: Gauge;
-  /** Deployment state changes the tracker recorded, by environment and new state (queued ... inactive). */
+  /** Deployment state changes GitHub's statuses caused, by environment and new state (queued ... inactive). */
   deploymentTransitions: Counter<"environment" | "state">;
-  /** Linear follow-ups of shipped deployments (comment + state move per issue), by outcome (ok, error). */
+  /** Linear follow-ups of shipped deployments (comment + state move per issue), by outcome (ok, skipped, error). */
   shipNotices: Counter<"outcome">;
 }
 
@@ -125,13 +125,13 @@ export function createMetrics(
     }),
     deploymentTransitions: new Counter({
       name: "switchboard_deployment_transitions_total",
-      help: "Deployment state changes, by environment and the state reached (requested, queued, in_progress, success, failure, error, inactive, rejected).",
+      help: "Deployment state changes told by GitHub deployment statuses, by environment and the state reached (queued, in_progress, success, failure, error, inactive).",
       labelNames: ["environment", "state"],
       registers: [registry],
     }),
     shipNotices: new Counter({
       name: "switchboard_ship_notices_total",
-      help: "Linear issues told that they shipped (comment and state move), by outcome (ok, error).",
+      help: "Linear issues told that they shipped (comment and state move), by outcome (ok, skipped: no such issue, error).",
       labelNames: ["outcome"],
       registers: [registry],
     }),

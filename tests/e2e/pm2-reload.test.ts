@@ -89,6 +89,8 @@ describe("pm2 reload", () => {
     writeSingleChannelConfig(configFile, CHANNEL);
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
+    // Each process's metrics listener: web instances on metricsBase + 0 and + 1, the bot + 10, the worker + 20.
+    const metricsBase = await freePort();
     pm2Env = {
       PATH: process.env.PATH ?? "/usr/bin:/bin",
       HOME: directory,
@@ -103,6 +105,7 @@ describe("pm2 reload", () => {
       LOG_LEVEL: "warn",
       OUTBOX_RETRY_BASE_MS: "50",
       OUTBOX_RETRY_MAX_MS: "500",
+      SWITCHBOARD_PM2_METRICS_PORT_BASE: String(metricsBase),
     };
 
     await pm2(["start", "ecosystem.config.js"]);
@@ -170,6 +173,14 @@ describe("pm2 reload", () => {
     expect(discord.messages.every((message) => message.channelId === CHANNEL)).toBe(true);
     // Deliveries really kept arriving while the processes were replaced.
     expect(duringReload.acknowledged).toBeGreaterThan(0);
+
+    // Prometheus can reach every process, each with its own metrics: the worker posts, the bot is connected.
+    const scrape = (offset: number) =>
+      fetch(`http://127.0.0.1:${metricsBase + offset}/metrics`).then((response) => response.text());
+    expect(await scrape(20)).toMatch(/^switchboard_notification_latency_seconds_count [1-9]/m);
+    await waitUntil(async () => /^switchboard_gateway_connected 1$/m.test(await scrape(10)), 10_000);
+    for (const offset of [0, 1])
+      expect(await scrape(offset)).toContain("switchboard_webhook_deliveries_total");
 
     console.info(
       `pm2 reload: ${sent.length} deliveries, ${duringReload.sent} sent during the ${reloadMs} ms reload ` +
