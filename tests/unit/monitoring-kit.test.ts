@@ -17,7 +17,9 @@ const dashboard = JSON.parse(
   panels: Array<{ title: string; targets: Array<{ expr: string }> }>;
 };
 const alerts = parse(readFileSync(join(REPO_ROOT, "integration/prometheus/alerts.yml"), "utf8")) as {
-  groups: Array<{ rules: Array<{ alert: string; expr: string; for?: string }> }>;
+  groups: Array<{
+    rules: Array<{ alert: string; expr: string; for?: string; annotations?: { runbook?: string } }>;
+  }>;
 };
 const rules = alerts.groups.flatMap((group) => group.rules);
 
@@ -83,5 +85,23 @@ describe("monitoring kit", () => {
       /resident_memory_bytes\) > 400 \* 1024 \* 1024/,
     );
     expect(byName.get("SwitchboardNoDeliveries")?.expr).toContain("== 0");
+  });
+
+  it("links every alert to a section of the runbook that exists", () => {
+    const runbook = readFileSync(join(REPO_ROOT, "integration/runbook.md"), "utf8");
+    // GitHub's anchors: lower case, punctuation dropped, spaces to hyphens.
+    const anchors = new Set(
+      [...runbook.matchAll(/^#{2,3} (.+)$/gm)].map((match) =>
+        match[1]!
+          .toLowerCase()
+          .replace(/[^a-z0-9 -]/g, "")
+          .replace(/ /g, "-"),
+      ),
+    );
+    const broken = rules
+      .map((rule) => ({ alert: rule.alert, link: String(rule.annotations?.runbook ?? "") }))
+      .filter(({ link }) => !anchors.has(link.split("#")[1] ?? ""));
+    expect(broken).toEqual([]);
+    expect(rules.length).toBeGreaterThanOrEqual(9);
   });
 });
