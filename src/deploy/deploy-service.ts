@@ -476,24 +476,26 @@ export async function sendToGitHub(
   }
 
   const now = services.clock();
-  const sent: DeploymentRow = {
-    ...deployment,
-    state: "requested",
-    github_deployment_id: githubId,
-    updated_at: now,
-  };
-  const card = planDeploymentCard(sent, environment, services.defaultChannel, now);
+  let sent: DeploymentRow = { ...deployment, github_deployment_id: githubId, updated_at: now };
+  let card: ReturnType<typeof planDeploymentCard>;
   await services.db.transaction().execute(async (trx) => {
+    // GitHub's `deployment` webhook may have been processed already: the tracker then matched it to this row
+    // (findDispatchedDeployment), stored the id, moved the state on and posted the card. Keep what it knows.
+    const current = (await findDeployment(trx, deployment.id)) ?? deployment;
+    sent = { ...current, github_deployment_id: current.github_deployment_id ?? githubId, updated_at: now };
+    card =
+      current.announced_state === null
+        ? planDeploymentCard(sent, environment, services.defaultChannel, now)
+        : undefined;
     await updateDeployment(trx, deployment.id, {
-      state: "requested",
-      github_deployment_id: githubId,
+      github_deployment_id: sent.github_deployment_id,
       updated_at: now,
-      ...(card ? { announced_state: "requested" } : {}),
+      ...(card ? { announced_state: sent.state } : {}),
     });
     if (card) await enqueueMessages(trx, [card]);
   });
   if (card) services.onEnqueued?.();
-  return { ...sent, announced_state: card ? "requested" : deployment.announced_state };
+  return { ...sent, announced_state: card ? sent.state : sent.announced_state };
 }
 
 async function defaultBranch(github: GitHubApi, repo: string): Promise<string> {
