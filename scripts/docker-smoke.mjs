@@ -105,6 +105,13 @@ try {
   }
   step("HEALTHCHECK passed: /healthz answers 200");
 
+  // The pruned image still serves everything a user reaches over HTTP: readiness, metrics, the status page.
+  for (const path of ["/readyz", "/metrics", "/status", "/api/deployments"]) {
+    const response = await fetch(`http://127.0.0.1:${port}${path}`);
+    if (response.status !== 200) throw new Error(`${path} answered ${response.status}, not 200.`);
+  }
+  step("/readyz, /metrics, /status and /api/deployments answer 200");
+
   const exited = new Promise((resolve) => runtime.once("exit", (code, signal) => resolve({ code, signal })));
   runtime.kill("SIGINT");
   const exit = await Promise.race([

@@ -197,6 +197,20 @@ export function extractLinearKeys(text: string, options: { teams?: readonly stri
   return keys;
 }
 
+/**
+ * The Linear keys a pull request names: in its title and description as written, and in its branch, where
+ * Linear's own branch names spell them in lower case (`alice/eng-123-fix-login`). Upper-cased, a branch is
+ * full of words that look like keys (`release-2`, `step-3`), so there only the given `teams` count.
+ */
+export function pullRequestLinearKeys(
+  pull: { title: string; body: string; headBranch: string },
+  teams: readonly string[],
+): string[] {
+  const written = extractLinearKeys(`${pull.title}\n${pull.body}`);
+  const branch = extractLinearKeys(pull.headBranch.toUpperCase().replace(/_/g, "-"), { teams });
+  return [...new Set([...written, ...branch])];
+}
+
 // Not preceded by a word character or hyphen (so `XENG-1` inside `A-XENG-1` and `foo_ENG-1` do not count),
 // not followed by a word character (so `ENG-12abc` does not count); `ENG-12-fix` and `ENG-12.` do.
 const LINEAR_KEY = /(?<![\w-])([A-Z][A-Z0-9]{1,6})-([1-9]\d{0,8})(?!\w)/g;

@@ -13,7 +13,12 @@ import type { ReleaseConfig } from "../config/config-file.js";
 import { UserError } from "../errors.js";
 import type { GitHubApi, GitHubCommit, GitHubTag } from "../sources/github/github-api.js";
 import { collectLinearKeys, renderReleaseNotes, type ReleaseNotesInput } from "./changelog.js";
-import { cancelReverts, parseCommit, type ParsedCommit } from "./conventional-commits.js";
+import {
+  cancelReverts,
+  parseCommit,
+  pullRequestLinearKeys,
+  type ParsedCommit,
+} from "./conventional-commits.js";
 import { nextVersion, type Bump } from "./next-version.js";
 import { compareSemVer, formatSemVer, isPrerelease, latestVersionTag, parseSemVer } from "./semver.js";
 
@@ -21,6 +26,11 @@ import { compareSemVer, formatSemVer, isPrerelease, latestVersionTag, parseSemVe
 const TAG_LIMIT = 100;
 /** Commits read for a first release or a monorepo path (compare itself stops at 250). */
 const HISTORY_LIMIT = 250;
+/**
+ * Closed pull requests read (most recently updated first) to find those the release's commits came from:
+ * one request, enough for the pull requests merged since a release of an active repository.
+ */
+const PULL_REQUEST_LIMIT = 100;
 
 export interface ReleaseRequest {
   bump: Bump;
@@ -28,6 +38,14 @@ export interface ReleaseRequest {
   version?: string;
   /** A prerelease identifier: `rc`, `beta`. */
   prerelease?: string;
+}
+
+export interface PlanOptions {
+  /**
+   * The Linear workspace's team keys, when Linear is configured: keys in pull request branches count only
+   * for these. Without them, only the teams the commits and pull request texts name count.
+   */
+  linearTeams?: readonly string[];
 }
 
 export interface ReleasePlan {
@@ -62,6 +80,7 @@ export async function planRelease(
   github: GitHubApi,
   release: ReleaseConfig,
   request: ReleaseRequest,
+  options: PlanOptions = {},
 ): Promise<ReleasePlan> {
   const repository = await github.getRepository(release.repo);
   if (!repository) {
@@ -110,7 +129,7 @@ export async function planRelease(
   const tag = release.tag_prefix + versionText;
   if (tags.some((existing) => existing.name === tag)) throw new UserError(tagExists(tag));
 
-  const linearKeys = collectLinearKeys(commits);
+  const linearKeys = await linearKeysNamed(github, release.repo, commits, options.linearTeams);
   const notesInput: ReleaseNotesInput = {
     repoUrl: repository.url,
     commits,
@@ -167,6 +186,34 @@ async function commitsSince(
   if (!touching) return { commits: inRange, truncated };
   const shas = new Set(touching.map((commit) => commit.sha));
   return { commits: inRange.filter((commit) => shas.has(commit.sha)), truncated };
+}
+
+/**
+ * The Linear keys the commits name, then those their pull requests name (title, description, branch), first
+ * mention first. Squash merges carry the PR title but not its description or branch, where keys often are.
+ */
+async function linearKeysNamed(
+  github: GitHubApi,
+  repo: string,
+  commits: readonly ParsedCommit[],
+  linearTeams: readonly string[] | undefined,
+): Promise<string[]> {
+  const commitKeys = collectLinearKeys(commits);
+  const numbers = new Set(commits.flatMap((commit) => (commit.pr !== undefined ? [commit.pr] : [])));
+  if (numbers.size === 0) return commitKeys;
+  const closed = await github.listPullRequests(repo, { state: "closed", limit: PULL_REQUEST_LIMIT });
+  // In the order the commits name them, so the keys read in release order.
+  const pulls = [...numbers].flatMap((number) => closed.filter((pull) => pull.number === number));
+  const teams =
+    linearTeams ??
+    teamsOf([...commitKeys, ...pulls.flatMap((pull) => pullRequestLinearKeys({ ...pull, headBranch: "" }, []))]);
+  const pullKeys = pulls.flatMap((pull) => pullRequestLinearKeys(pull, teams));
+  return [...new Set([...commitKeys, ...pullKeys])];
+}
+
+/** `ENG-12` -> `ENG`. */
+function teamsOf(keys: readonly string[]): string[] {
+  return keys.map((key) => key.slice(0, key.lastIndexOf("-")));
 }
 
 function tagExists(tag: string): string {

@@ -28,19 +28,34 @@ import type { JobContext } from "./job.js";
 import { reposToWatch } from "./stale-prs.js";
 
 const HOUR_MS = 60 * 60 * 1000;
-/** Linear's `first:` limit per request, and how many pages of updates one digest reads at most. */
-const LINEAR_PAGE = 50;
-const LINEAR_PAGES = 10;
+/** Issues read per Linear list (Linear's `first:` maximum); a digest shows 15 per section anyway. */
+const LINEAR_ROWS = 250;
 /** Rows of deployments and releases read per digest; a period with more is summarised by its latest. */
 const STORE_ROWS = 500;
 /** A digest line longer than this is cut: one long title must not push a whole section out. */
 const LINE_MAX = 300;
 
+const repoList = z.array(z.string().regex(/^[^/\s]+\/[^/\s]+$/, "owner/name"));
+const teamList = z.array(z.string().regex(/^[A-Za-z][A-Za-z0-9]{0,6}$/, "a Linear team key such as ENG"));
+
 export const digestOptions = z.strictObject({
   /** owner/name; default: the repositories the config file's routes name exactly (no globs). */
-  repos: z.array(z.string().regex(/^[^/\s]+\/[^/\s]+$/, "owner/name")).default([]),
+  repos: repoList.default([]),
   /** Linear team keys; default every team. */
-  teams: z.array(z.string().regex(/^[A-Za-z][A-Za-z0-9]{0,6}$/, "a Linear team key such as ENG")).default([]),
+  teams: teamList.default([]),
+  /**
+   * One digest per channel, each with its own repositories and teams (default the job's): a team's channel
+   * reads about its own work. Empty: one digest in the job's channel.
+   */
+  channels: z
+    .array(
+      z.strictObject({
+        channel: z.string().regex(/^\d{17,20}$/, "a Discord channel id (17 to 20 digits)"),
+        repos: repoList.optional(),
+        teams: teamList.optional(),
+      }),
+    )
+    .default([]),
   /** Labels that mark an issue as blocked (compared without regard to case). */
   blocked_labels: z.array(z.string().min(1)).default(["blocked"]),
   /** An open pull request with pending review requests counts as waiting once it is this old. */
@@ -135,57 +150,100 @@ export function renderDigest(
   return messages.map((content) => ({ content, allowed_mentions: NO_MENTIONS }));
 }
 
+// ---- Pure: one digest per channel ----
+
+/** One line of a gathered section, with what it belongs to, so each channel's digest can keep its own. */
+export interface DigestItem {
+  line: string;
+  /** owner/name, lower case. */
+  repo?: string;
+  /** Linear team key, upper case. */
+  team?: string;
+}
+
+export interface GatheredSection {
+  title: string;
+  items: DigestItem[];
+  standing?: boolean;
+}
+
+/** Where one digest goes and what it covers: `repos` lower case, `teams` upper case; empty teams: every team. */
+export interface DigestScope {
+  channel: string;
+  repos: string[];
+  teams: string[];
+}
+
+/** The sections one channel reads: the items of its repositories and teams. */
+export function sectionsFor(sections: readonly GatheredSection[], scope: DigestScope): DigestSection[] {
+  const keeps = (item: DigestItem) =>
+    (item.repo === undefined || scope.repos.length === 0 || scope.repos.includes(item.repo)) &&
+    (item.team === undefined || scope.teams.length === 0 || scope.teams.includes(item.team));
+  return sections.map((section) => ({
+    title: section.title,
+    lines: section.items.filter(keeps).map((item) => item.line),
+    ...(section.standing ? { standing: true } : {}),
+  }));
+}
+
+/**
+ * The channels that get a digest: each of `options.channels`, or else the job's channel, with the job's
+ * repositories and teams unless an entry names its own.
+ */
+export function digestScopes(
+  options: DigestOptions,
+  channel: string | undefined,
+  defaultRepos: readonly string[],
+): DigestScope[] {
+  const teams = (keys: readonly string[]) => keys.map((key) => key.toUpperCase());
+  const repos = (names: readonly string[]) => names.map((name) => name.toLowerCase());
+  if (options.channels.length === 0) {
+    return channel ? [{ channel, repos: repos(defaultRepos), teams: teams(options.teams) }] : [];
+  }
+  return options.channels.map((entry) => ({
+    channel: entry.channel,
+    repos: repos(entry.repos ?? defaultRepos),
+    teams: teams(entry.teams ?? options.teams),
+  }));
+}
+
 // ---- I/O: gathering what happened ----
 
 interface Gathered {
-  sections: DigestSection[];
+  sections: GatheredSection[];
   /** Sources left out, and why. */
   skipped: string[];
 }
 
-function matchesTeam(issue: LinearIssue, teams: ReadonlySet<string>): boolean {
-  return teams.size === 0 || teams.has(issue.team.key.toUpperCase());
-}
+const teamOf = (issue: LinearIssue) => issue.team.key.toUpperCase();
+const issueItem = (issue: LinearIssue): DigestItem => ({ line: issueLine(issue), team: teamOf(issue) });
 
 async function linearSections(
   linear: LinearApi | undefined,
   context: JobContext<DigestOptions>,
 ): Promise<Gathered> {
   const { since, options, services } = context;
-  const sections: DigestSection[] = [];
+  const sections: GatheredSection[] = [];
   const skipped: string[] = [];
-  const teams = new Set(options.teams.map((team) => team.toUpperCase()));
 
   if (linear) {
-    const completed: LinearIssue[] = [];
-    let cursor = new Date(since).toISOString();
-    for (let page = 0; page < LINEAR_PAGES; page++) {
-      const updated = await linear.listIssuesUpdatedSince(cursor, LINEAR_PAGE);
-      completed.push(...updated.filter((issue) => issue.state.type === "completed"));
-      if (updated.length < LINEAR_PAGE) break;
-      cursor = updated.at(-1)!.updatedAt;
-    }
-    const open = await linear.listIssuesInStateTypes(["triage", "backlog", "unstarted", "started"], 250);
+    // By completion time: an issue finished long ago and commented on today is not news.
+    const completed = await linear.listIssuesCompletedSince(new Date(since).toISOString(), LINEAR_ROWS);
+    const open = await linear.listIssuesInStateTypes(
+      ["triage", "backlog", "unstarted", "started"],
+      LINEAR_ROWS,
+    );
     const blockedLabels = new Set(options.blocked_labels.map((label) => label.toLowerCase()));
     const isBlocked = (issue: LinearIssue) =>
       issue.labels.some((label) => blockedLabels.has(label.toLowerCase()));
     sections.push(
-      {
-        title: "✅ Completed",
-        lines: completed.filter((issue) => matchesTeam(issue, teams)).map(issueLine),
-      },
+      { title: "✅ Completed", items: completed.map(issueItem) },
       {
         title: "🚧 In progress",
         standing: true,
-        lines: open
-          .filter((issue) => issue.state.type === "started" && !isBlocked(issue) && matchesTeam(issue, teams))
-          .map(issueLine),
+        items: open.filter((issue) => issue.state.type === "started" && !isBlocked(issue)).map(issueItem),
       },
-      {
-        title: "⛔ Blocked",
-        standing: true,
-        lines: open.filter((issue) => isBlocked(issue) && matchesTeam(issue, teams)).map(issueLine),
-      },
+      { title: "⛔ Blocked", standing: true, items: open.filter(isBlocked).map(issueItem) },
     );
   } else {
     skipped.push("Linear (set LINEAR_API_KEY)");
@@ -201,9 +259,14 @@ async function linearSections(
     .execute();
   sections.push({
     title: "💬 New feedback from chat",
-    lines: feedback.flatMap((row) =>
+    items: feedback.flatMap((row) =>
       row.issue_identifier && row.issue_url
-        ? [`${link(row.issue_identifier, row.issue_url)} filed from <#${row.channel_id}>`]
+        ? [
+            {
+              line: `${link(row.issue_identifier, row.issue_url)} filed from <#${row.channel_id}>`,
+              team: row.issue_identifier.split("-")[0]!.toUpperCase(),
+            },
+          ]
         : [],
     ),
   });
@@ -223,82 +286,86 @@ async function githubSections(
       skipped: ["GitHub (no repositories: set options.repos or routes with exact repo names)"],
     };
   }
-  const merged: string[] = [];
-  const waiting: string[] = [];
-  const failed: string[] = [];
+  const merged: DigestItem[] = [];
+  const waiting: DigestItem[] = [];
+  const failed: DigestItem[] = [];
   const waitingSince = now - options.awaiting_review_hours * HOUR_MS;
   for (const repo of repos) {
     const closed = await github.listPullRequests(repo, { state: "closed", limit: 100 });
     for (const pull of closed) {
       if (!pull.mergedAt || Date.parse(pull.mergedAt) < since) continue;
-      merged.push(
-        `${link(`${pull.repo}#${pull.number}`, pull.url)} ${linkText(pull.title)} · ${oneLine(pull.author)}`,
-      );
+      merged.push({
+        line: `${link(`${pull.repo}#${pull.number}`, pull.url)} ${linkText(pull.title)} · ${oneLine(pull.author)}`,
+        repo,
+      });
     }
     const open = await github.listPullRequests(repo, { state: "open", limit: 100 });
     for (const pull of open) {
       if (pull.draft || pull.requestedReviewers.length === 0 || Date.parse(pull.createdAt) > waitingSince)
         continue;
       const reviewers = pull.requestedReviewers.map((login) => `\`${login}\``).join(", ");
-      waiting.push(
-        `${link(`${pull.repo}#${pull.number}`, pull.url)} ${linkText(pull.title)} · opened <t:${unix(Date.parse(pull.createdAt))}:R>, waiting on ${reviewers}`,
-      );
+      waiting.push({
+        line: `${link(`${pull.repo}#${pull.number}`, pull.url)} ${linkText(pull.title)} · opened <t:${unix(Date.parse(pull.createdAt))}:R>, waiting on ${reviewers}`,
+        repo,
+      });
     }
-    {
-      const repository = await github.getRepository(repo);
-      if (repository) {
-        const runs = await github.listWorkflowRuns(repo, {
-          branch: repository.defaultBranch,
-          status: "failure",
-          since: new Date(since).toISOString(),
+    const repository = await github.getRepository(repo);
+    if (repository) {
+      const runs = await github.listWorkflowRuns(repo, {
+        branch: repository.defaultBranch,
+        status: "failure",
+        since: new Date(since).toISOString(),
+      });
+      for (const run of runs) {
+        failed.push({
+          line: `${link(`${run.repo} ${run.name}`, run.url)} on \`${run.headBranch}\` · ${run.conclusion ?? "failed"} <t:${unix(Date.parse(run.createdAt))}:R>`,
+          repo,
         });
-        for (const run of runs) {
-          failed.push(
-            `${link(`${run.repo} ${run.name}`, run.url)} on \`${run.headBranch}\` · ${run.conclusion ?? "failed"} <t:${unix(Date.parse(run.createdAt))}:R>`,
-          );
-        }
       }
     }
   }
   return {
     sections: [
-      { title: "🔀 Pull requests merged", lines: merged },
+      { title: "🔀 Pull requests merged", items: merged },
       {
         title: `👀 Waiting for review over ${options.awaiting_review_hours} h`,
-        lines: waiting,
+        items: waiting,
         standing: true,
       },
-      { title: "❌ Failed workflow runs on default branches", lines: failed },
+      { title: "❌ Failed workflow runs on default branches", items: failed },
     ],
     skipped: [],
   };
 }
 
-async function deploySections(context: JobContext<DigestOptions>, repos: string[]): Promise<DigestSection[]> {
+async function deploySections(context: JobContext<DigestOptions>): Promise<GatheredSection[]> {
   const { since, services } = context;
   const db = services.store.db;
-  const inRepos = (repo: string) => repos.length === 0 || repos.includes(repo.toLowerCase());
   const deployments = (await listDeployments(db, { limit: STORE_ROWS }))
-    .filter((row) => Math.max(row.created_at, row.finished_at ?? 0) >= since && inRepos(row.repo))
+    .filter((row) => Math.max(row.created_at, row.finished_at ?? 0) >= since)
     .filter((row) => row.state !== "awaiting_approval" && row.state !== "rejected")
     .reverse();
   const releases = (await listReleases(db, { limit: STORE_ROWS }))
-    .filter((row) => row.created_at >= since && inRepos(row.repo))
+    .filter((row) => row.created_at >= since)
     .reverse();
   return [
     {
       title: "🚀 Deployments",
-      lines: deployments.map((row) => {
+      items: deployments.map((row) => {
         const what = row.version ?? row.sha.slice(0, 7);
         const who = row.requested_by_name ? ` by ${oneLine(row.requested_by_name)}` : "";
-        return `\`${what}\` → **${oneLine(row.environment)}** (${row.repo}) · ${row.state.replace(/_/g, " ")}${who}`;
+        return {
+          line: `\`${what}\` → **${oneLine(row.environment)}** (${row.repo}) · ${row.state.replace(/_/g, " ")}${who}`,
+          repo: row.repo.toLowerCase(),
+        };
       }),
     },
     {
       title: "🏷️ Releases",
-      lines: releases.map((row) =>
-        row.url ? `${link(`${row.repo} ${row.tag}`, row.url)}` : `${row.repo} \`${row.tag}\``,
-      ),
+      items: releases.map((row) => ({
+        line: row.url ? `${link(`${row.repo} ${row.tag}`, row.url)}` : `${row.repo} \`${row.tag}\``,
+        repo: row.repo.toLowerCase(),
+      })),
     },
   ];
 }
@@ -309,43 +376,53 @@ export const digest = defineJob({
   defaultSchedule: "0 9 * * 1-5",
   enabledByDefault: false,
   catchUpByDefault: true,
-  needsChannel: true,
+  needsChannel: (options) => options.channels.length === 0,
   defaultLookBackMs: 24 * HOUR_MS,
   options: digestOptions,
   async run(context) {
     const { dryRun, now, since, options, services, channel, logger } = context;
-    const repos = reposToWatch(options.repos, services).map((repo) => repo.toLowerCase());
+    const scopes = digestScopes(options, channel, reposToWatch(options.repos, services));
+    const repos = [...new Set(scopes.flatMap((scope) => scope.repos))];
     const linear = await linearSections(services.linear, context);
     const github = await githubSections(services.github, context, repos);
-    const sections = [...linear.sections, ...github.sections, ...(await deploySections(context, repos))];
+    const gathered = [...linear.sections, ...github.sections, ...(await deploySections(context))];
     const skipped = [...linear.skipped, ...github.skipped];
-    const items = sections.reduce((sum, section) => sum + section.lines.length, 0);
     const left = skipped.length ? ` Left out: ${skipped.join("; ")}.` : "";
 
-    const happened = sections.some((section) => !section.standing && section.lines.length > 0);
-    if (!happened && !options.post_when_empty) {
-      return {
-        items: 0,
-        summary: `Nothing to report since ${new Date(since).toISOString()}; posted nothing.${left}`,
-      };
+    let items = 0;
+    const reports: string[] = [];
+    const posts = [];
+    for (const scope of scopes) {
+      const sections = sectionsFor(gathered, scope);
+      const lines = sections.reduce((sum, section) => sum + section.lines.length, 0);
+      const where = scopes.length > 1 ? `<#${scope.channel}>: ` : "";
+      const happened = sections.some((section) => !section.standing && section.lines.length > 0);
+      if (!happened && !options.post_when_empty) {
+        reports.push(`${where}nothing to report since ${new Date(since).toISOString()}; posted nothing`);
+        continue;
+      }
+      const header =
+        lines === 0
+          ? `**📰 Digest** since <t:${unix(since)}:f>: nothing to report.`
+          : `**📰 Digest** since <t:${unix(since)}:f>`;
+      const messages = renderDigest(header, sections, options.max_items_per_section);
+      const counts = sections
+        .filter((section) => section.lines.length > 0)
+        .map((section) => `${section.lines.length} ${section.title.replace(/^\S+\s/, "").toLowerCase()}`)
+        .join(", ");
+      const what = `${messages.length} message${messages.length === 1 ? "" : "s"} (${counts || "nothing to report"})`;
+      reports.push(`${where}${dryRun ? "would post" : "posted"} a digest in ${what}`);
+      items += lines;
+      posts.push(
+        ...messages.map((message) => planPost({ channel: scope.channel, route: "job:digest", message, now })),
+      );
     }
-    const header =
-      items === 0
-        ? `**📰 Digest** since <t:${unix(since)}:f>: nothing to report.`
-        : `**📰 Digest** since <t:${unix(since)}:f>`;
-    const messages = renderDigest(header, sections, options.max_items_per_section);
-    const counts = sections
-      .filter((section) => section.lines.length > 0)
-      .map((section) => `${section.lines.length} ${section.title.replace(/^\S+\s/, "").toLowerCase()}`)
-      .join(", ");
-    const what = `${messages.length} message${messages.length === 1 ? "" : "s"} (${counts || "nothing to report"})`;
-    if (dryRun) return { items, summary: `Would post a digest in ${what}.${left}` };
-
-    await enqueueMessages(
-      services.store.db,
-      messages.map((message) => planPost({ channel: channel!, route: "job:digest", message, now })),
-    );
-    logger.debug({ messages: messages.length, items }, "Digest queued");
-    return { items, summary: `Posted a digest in ${what}.${left}` };
+    const summary = reports.join("; ");
+    const sentence = `${summary.charAt(0).toUpperCase()}${summary.slice(1)}.${left}`;
+    if (dryRun || posts.length === 0) return { items, summary: sentence };
+    // Every channel's messages in one write: a crash cannot post one channel's digest and lose another's.
+    await enqueueMessages(services.store.db, posts);
+    logger.debug({ messages: posts.length, items, channels: scopes.length }, "Digest queued");
+    return { items, summary: sentence };
   },
 });

@@ -52,8 +52,8 @@ export interface Job<Options = unknown> {
   enabledByDefault: boolean;
   /** Whether a slot missed during downtime runs once after start-up, unless `catch_up` says otherwise. */
   catchUpByDefault: boolean;
-  /** Jobs that post refuse to run without a channel. */
-  needsChannel: boolean;
+  /** Jobs that post refuse to start without a channel (a function: whether these options need one). */
+  needsChannel: boolean | ((options: Options) => boolean);
   /** How far back the first run looks, when there is no earlier run. */
   defaultLookBackMs: number;
   /** Parses the config file's `options` for this job; errors stop start-up. */

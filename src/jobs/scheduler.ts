@@ -132,7 +132,9 @@ function resolveEntries(options: SchedulerOptions): Map<string, Entry> {
     }
     const enabled = configured?.enabled ?? (configured ? true : job.enabledByDefault);
     const channel = configured?.channel ?? options.defaultChannel;
-    if (enabled && job.needsChannel && !channel) {
+    const needsChannel =
+      typeof job.needsChannel === "function" ? job.needsChannel(parsed.data) : job.needsChannel;
+    if (enabled && needsChannel && !channel) {
       throw new ConfigError(
         `jobs: job "${job.name}" posts to Discord but has no channel: set its \`channel\` or DISCORD_DEFAULT_CHANNEL_ID.`,
       );

@@ -55,6 +55,8 @@ export interface FakeIssue {
   attachments: Array<{ url: string; title: string }>;
   createdAt: string;
   updatedAt: string;
+  /** When the issue last entered a completed state; null while it is not completed (as Linear). */
+  completedAt: string | null;
 }
 
 export interface FakeComment {
@@ -272,6 +274,14 @@ function issueJson(issue: FakeIssue, workspace: FakeWorkspace) {
   };
 }
 
+/** A state change as Linear records it: completedAt set on entering a completed state, cleared on leaving. */
+function moveToState(issue: FakeIssue, state: FakeState, now: string): void {
+  if (state.type === "completed" && issue.state.type !== "completed") issue.completedAt = now;
+  if (state.type !== "completed") issue.completedAt = null;
+  issue.state = state;
+  issue.updatedAt = now;
+}
+
 function stateId(state: FakeState): string {
   return `state-${state.type}`;
 }
@@ -296,6 +306,7 @@ function createIssueIn(
 ): FakeIssue {
   const number = workspace.issues.filter((i) => i.teamId === team.id).length + 1;
   const now = workspace.now();
+  const state = fields.state ?? STATES.unstarted!;
   const issue: FakeIssue = {
     id: fields.id ?? randomUUID(),
     identifier: `${team.key}-${number}`,
@@ -304,12 +315,13 @@ function createIssueIn(
     title: fields.title,
     description: fields.description ?? null,
     priority: fields.priority ?? 0,
-    state: fields.state ?? STATES.unstarted!,
+    state,
     assigneeId: fields.assigneeId ?? null,
     labels: fields.labels ?? [],
     attachments: [],
     createdAt: now,
     updatedAt: now,
+    completedAt: state.type === "completed" ? now : null,
   };
   workspace.issues.push(issue);
   return issue;
@@ -429,8 +441,7 @@ const OPERATIONS: Record<string, Operation> = {
       if (!issue) throw entityNotFound("Issue", "issueUpdate");
       const state = Object.values(STATES).find((candidate) => stateId(candidate) === variables.stateId);
       if (!state) throw entityNotFound("WorkflowState", "issueUpdate");
-      issue.state = state;
-      issue.updatedAt = workspace.now();
+      moveToState(issue, state, workspace.now());
       return { issueUpdate: { success: true } };
     },
   },
@@ -445,6 +456,20 @@ const OPERATIONS: Record<string, Operation> = {
         .sort((a, b) => a.updatedAt.localeCompare(b.updatedAt))
         .slice(0, first);
       return { issues: { nodes: updated.map((issue) => issueJson(issue, workspace)) } };
+    },
+  },
+
+  IssuesCompletedSince: {
+    rootField: "issues",
+    handler: (variables, workspace) => {
+      const since = text(variables.since);
+      if (Number.isNaN(Date.parse(since))) throw userError("Argument Validation Error", "Invalid date.");
+      const first = typeof variables.first === "number" ? variables.first : 50;
+      const completed = workspace.issues
+        .filter((i) => i.completedAt !== null && Date.parse(i.completedAt) > Date.parse(since))
+        .sort((a, b) => b.updatedAt.localeCompare(a.updatedAt))
+        .slice(0, first);
+      return { issues: { nodes: completed.map((issue) => issueJson(issue, workspace)) } };
     },
   },
 
@@ -655,7 +680,7 @@ export async function startFakeLinear(options: FakeLinearOptions = {}): Promise<
       const issue = findIssue(workspace, idOrIdentifier);
       if (!issue) throw new Error(`the fake Linear has no issue ${idOrIdentifier}`);
       if (changes.title !== undefined) issue.title = changes.title;
-      if (changes.stateType !== undefined) issue.state = STATES[changes.stateType]!;
+      if (changes.stateType !== undefined) moveToState(issue, STATES[changes.stateType]!, workspace.now());
       if (changes.priority !== undefined) issue.priority = changes.priority;
       issue.updatedAt = workspace.now();
       return issue;

@@ -413,6 +413,46 @@ describe("/deploy to an environment without approval", () => {
     });
   });
 
+  it("keeps one row and one card when GitHub's status webhook is handled before the deployment's id is saved", async () => {
+    const reported = { id: 4242, sha: shas[3]!, ref: shas[3]!, environment: "staging" };
+    // GitHub answers the create only after its in_progress status was delivered and handled.
+    github.route("POST", "/repos/:owner/:repo/deployments", async () => {
+      await reportStatus(reported, "in_progress");
+      await switchboard.waitFor(async () => (await deployments())[0]?.state === "in_progress");
+      return { status: 201, body: { id: reported.id, sha: reported.sha, url: "" } };
+    });
+
+    const answer = await deploy(carl, "to", { env: "staging", ref: shas[3]! });
+    expect(answer.content).toContain("sent to GitHub");
+
+    const rows = await deployments();
+    expect(rows).toEqual([
+      expect.objectContaining({
+        github_deployment_id: "4242",
+        state: "in_progress",
+        method: "github-deployment",
+      }),
+    ]);
+    const card = await cardIn(DEFAULT_CHANNEL, rows[0]!.id);
+    await reportStatus(reported, "success");
+    await switchboard.waitFor(
+      async () =>
+        field((await cardIn(DEFAULT_CHANNEL, rows[0]!.id)).embeds[0]!, "State")?.includes("Succeeded") ??
+        false,
+    );
+    expect(await deployments()).toEqual([expect.objectContaining({ id: rows[0]!.id, state: "success" })]);
+    // Edited in place, never set back to "Requested", and no second card for a deployment "started outside chat".
+    const cards = discord.messages.filter((message) =>
+      message.embeds[0]?.footer?.text.startsWith("Deployment #"),
+    );
+    expect(cards.map((message) => message.id)).toEqual([card.id]);
+    const states = discord.edits
+      .filter((edit) => edit.messageId === card.id)
+      .map((edit) => field((edit.body.embeds as FakeEmbed[])[0]!, "State") ?? "");
+    expect(states.length).toBeGreaterThan(0);
+    expect(states.filter((state) => state.includes("Requested"))).toEqual([]);
+  });
+
   it("says when the ref does not exist, and records nothing", async () => {
     const answer = await deploy(carl, "to", { env: "staging", ref: "v9.9.9" });
     expect(answer.content).toContain("has no tag, branch or commit `v9.9.9`");
@@ -502,8 +542,10 @@ describe("freezes", () => {
 describe("/rollback", () => {
   it("asks to redeploy the last successful version before the current one, through the same approval", async () => {
     await seedDeployment({ sha: shas[0]!, ref: "v1.0.0", version: "1.0.0", state: "inactive" });
-    // A failed attempt is no rollback target.
+    // A failed attempt is no rollback target, nor one GitHub retired before it finished, nor another repository's.
     await seedDeployment({ sha: shas[1]!, state: "failure" });
+    await seedDeployment({ sha: shas[1]!, state: "inactive", finished_at: null });
+    await seedDeployment({ repo: "acme/other", sha: "f".repeat(40), state: "inactive" });
     await seedDeployment({ sha: shas[2]!, ref: "v1.1.0", version: "1.1.0" });
 
     const answer = await driver.command("rollback", { ...ada, options: { env: "production" }, followUps: 1 });

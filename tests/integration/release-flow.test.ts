@@ -34,6 +34,7 @@ releases:
   - repo: acme/first
   - repo: acme/roles
   - repo: acme/fresh
+  - repo: acme/linked
   - name: sdk
     repo: acme/mono
     tag_prefix: sdk-v
@@ -200,6 +201,39 @@ describe("/release preview then confirm", () => {
     const again = await press(`release:confirm:${id}`);
     expect(again.content).toContain("already confirmed");
     expect(github.releases("acme/api")).toHaveLength(1);
+  });
+
+  it("names the Linear issues of the pull requests too: their descriptions and Linear-style branches", async () => {
+    seedRepo("acme/linked");
+    github.addCommits("acme/linked", "main", [
+      { message: "fix: token refresh (#13)", author: "grace" },
+      { message: "fix: retry budget (#14)", author: "linus" },
+    ]);
+    github.addPullRequest("acme/linked", {
+      number: 13,
+      title: "fix: token refresh",
+      body: "Fixes ENG-9, and OPS-4 while at it.",
+      head: { ref: "grace/eng-10-token-refresh", sha: "a".repeat(40) },
+      state: "closed",
+      merged: true,
+    });
+    github.addPullRequest("acme/linked", {
+      number: 14,
+      title: "fix: retry budget",
+      // Upper-cased, `release-2` looks like a key; no team named RELEASE, so it is not one.
+      head: { ref: "linus/release-2-retries", sha: "b".repeat(40) },
+      state: "closed",
+      merged: true,
+    });
+
+    const shown = await preview({ repo: "acme/linked" });
+    expect(field(shown, "Linear issues")).toBe("ENG-7, ENG-9, OPS-4, ENG-10");
+    expect(embedOf(shown).description).toContain("ENG-7, ENG-9, OPS-4, ENG-10");
+
+    await press(`release:confirm:${previewId(shown)}`);
+    expect(github.releases("acme/linked")[0]!.body).toContain("### Linear issues\n\nENG-7, ENG-9, OPS-4, ENG-10");
+    const [recorded] = await releasesRecorded("acme/linked");
+    expect(recorded!.linear_keys).toBe('["ENG-7","ENG-9","OPS-4","ENG-10"]');
   });
 
   it("cuts numbered prereleases and marks them as such", async () => {

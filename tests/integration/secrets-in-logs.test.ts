@@ -6,12 +6,18 @@
  * every console-sink line and everything written to this process's stdout, stderr and console is searched
  * for each secret value. (The child-process stdout/stderr is checked in tests/e2e/exactly-once-crash.test.ts.)
  */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { loadGitHubFixture } from "../../src/sources/github/fixtures.js";
 import { loadLinearFixture } from "../../src/sources/linear/fixtures.js";
 import { signGitHubDelivery, signLinearDelivery } from "../../src/sources/signed-delivery.js";
 import { startFakeDiscord } from "../fakes/discord-server.js";
 import type { FakeDiscord } from "../fakes/discord-server.js";
+import { startFakeGitHub } from "../fakes/github-server.js";
+import { ADMINISTRATOR, createBotDriver } from "../support/discord-bot-driver.js";
+import { waitUntil } from "../support/wait-until.js";
 import { startTestSwitchboard } from "../support/switchboard-harness.js";
 import type { TestSwitchboard } from "../support/switchboard-harness.js";
 
@@ -201,5 +207,76 @@ describe("secrets never reach logs or the console", () => {
     await switchboard!.waitFor(() => switchboard!.consoleLines.length >= 2);
 
     expectNoSecretsIn(allOutput(), secretValues());
+  });
+
+  it("across the web, bot and worker roles on one database, through a deploy and a job that GitHub refuses", async () => {
+    discord = await startFakeDiscord({ token: SECRETS.DISCORD_TOKEN });
+    // GitHub knows another token: every API call with ours is answered 401 Bad credentials.
+    const github = await startFakeGitHub({ token: "ghp_theOneGitHubReallyKnows000000000000" });
+    const directory = mkdtempSync(join(tmpdir(), "switchboard-secrets-roles-"));
+    const databasePath = join(directory, "switchboard.db");
+    const env = {
+      ...SECRETS,
+      LOG_LEVEL: "trace",
+      DISCORD_API_URL: discord.url,
+      DISCORD_DEFAULT_CHANNEL_ID: CHANNEL,
+      GITHUB_API_URL: github.url,
+      DISCORD_TIMEOUT_MS: "300",
+    };
+    const config =
+      `routes:\n  - { name: prs, source: github, channel: "${CHANNEL}" }\n` +
+      `environments:\n  - { name: staging, repo: acme/api }\n` +
+      `jobs:\n  - { name: stale-prs, options: { repos: ["acme/api"] } }\n`;
+    const roles: TestSwitchboard[] = [];
+    try {
+      // The PM2 layout: three processes' worth of Switchboard on one database (in this process, so that
+      // everything they print is captured).
+      for (const role of ["web", "bot", "worker"] as const) {
+        roles.push(await startTestSwitchboard({ env, config, role, databasePath }));
+      }
+      const [web] = roles;
+      switchboard = web;
+      await discord.gateway.waitForSession();
+
+      expect(await sendGitHub("pull_request.opened")).toBe(202);
+      expect(await sendGitHub("pull_request.opened", "not-the-secret")).toBe(401);
+      await waitUntil(() => discord!.messages.length > 0, 10_000);
+
+      // The bot role: a deploy that GitHub refuses (401), and a job run on demand that GitHub refuses too.
+      const driver = createBotDriver(discord);
+      const admin = {
+        user: { id: "500000000000000009", username: "root" },
+        roles: [],
+        permissions: ADMINISTRATOR,
+      };
+      const deploy = await driver.command("deploy", {
+        ...admin,
+        subcommand: "to",
+        options: { env: "staging", ref: "v1.0.0" },
+      });
+      expect(deploy.content).toMatch(/GitHub|token/i);
+      const job = await driver.command("jobs", {
+        ...admin,
+        subcommand: "run",
+        options: { name: "stale-prs" },
+      });
+      expect(job.content.length).toBeGreaterThan(0);
+
+      const everything = [
+        ...roles.flatMap((role) => [...role.logs, ...role.consoleLines]),
+        output.text(),
+      ].join("\n");
+      // Each role logged what it did, and the refusals were logged with GitHub's answer.
+      const [webLogs, botLogs, workerLogs] = roles.map((role) => role.logs.join("\n"));
+      expect(webLogs).toContain("Delivery rejected");
+      expect(workerLogs).toMatch(/"component":"outbox"/);
+      expect(botLogs).toMatch(/"level":50.*401|401.*"level":50/);
+      expectNoSecretsIn(everything, secretValues());
+    } finally {
+      switchboard = undefined;
+      for (const role of roles.reverse()) await role.close();
+      await github.close();
+      rmSync(directory, { recursive: true, force: true });
+    }
   });
 });

@@ -186,7 +186,24 @@ function planFor(
   request: ReleaseRequest,
 ): Promise<ReleasePlan> {
   const github = requireGitHub(context);
-  return explainingApiFailures("GitHub", context.logger, () => planRelease(github, release, request));
+  return explainingApiFailures("GitHub", context.logger, async () =>
+    planRelease(github, release, request, { ...(await linearTeams(context)) }),
+  );
+}
+
+/**
+ * The Linear team keys, so that keys in pull request branches are recognised; when Linear is not configured
+ * or does not answer, the preview still works, counting branch keys of the teams the release names anyway.
+ */
+async function linearTeams(context: CommandContext): Promise<{ linearTeams?: string[] }> {
+  const linear = context.services.linear;
+  if (!linear) return {};
+  try {
+    return { linearTeams: (await linear.listTeams()).map((team) => team.key) };
+  } catch (error) {
+    context.logger.warn({ err: error }, "Could not list Linear teams for the release preview");
+    return {};
+  }
 }
 
 async function savePreview(
@@ -245,6 +262,7 @@ async function loadPreview(context: CommandContext, previewId: string): Promise<
   // The audit log records which release the button was about (the dispatcher writes these options).
   context.options.values.set("release", preview.release_name);
   context.options.values.set("tag", preview.tag);
+  if (preview.dry_run === 1) context.options.values.set("dry-run", true);
   return preview;
 }
 

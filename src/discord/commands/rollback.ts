@@ -50,7 +50,10 @@ export const command: Command = {
       environment: environment.name,
       limit: HISTORY_SCANNED,
     });
-    const target = pickRollbackTarget(history);
+    // A deployment of another repository to an environment of the same name (tracked from GitHub) is no target.
+    const target = pickRollbackTarget(
+      history.filter((row) => row.repo.toLowerCase() === environment.repo.toLowerCase()),
+    );
     if (!target) {
       throw new UserError(
         `${environment.name} has no earlier successful version to roll back to: use /deploy to ${environment.name} with a ref instead.`,

@@ -88,7 +88,8 @@ export function renderReleasePreview(view: ReleasePreviewView): DiscordMessage &
           type: ComponentType.Button,
           style: ButtonStyle.Success,
           custom_id: releaseButtonId("confirm", view.id),
-          label: view.dryRun ? `Dry run ${view.tag}` : `Release ${view.tag}`.slice(0, 80),
+          // Discord caps button labels at 80 characters.
+          label: (view.dryRun ? `Dry run ${view.tag}` : `Release ${view.tag}`).slice(0, 80),
         },
         {
           type: ComponentType.Button,

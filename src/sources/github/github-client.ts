@@ -97,8 +97,8 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubApi {
     log: {
       debug: () => {},
       info: () => {},
-      warn: (message: string) => logger?.warn({ component: "github" }, message),
-      error: (message: string) => logger?.error({ component: "github" }, message),
+      warn: (message: string) => logger?.warn(message),
+      error: (message: string) => logger?.error(message),
     },
   });
 

@@ -96,6 +96,11 @@ export interface LinearApi {
   attachUrl(issueId: string, url: string, title: string): Promise<void>;
   /** Issues updated after `since` (ISO 8601), oldest first, at most `limit` (default 50). */
   listIssuesUpdatedSince(since: string, limit?: number): Promise<LinearIssueUpdate[]>;
+  /**
+   * Issues completed after `since` (ISO 8601) and still completed, most recently updated first, at most
+   * `limit` (default 50). By `completedAt`, not `updatedAt`: a comment on old finished work is not news.
+   */
+  listIssuesCompletedSince(since: string, limit?: number): Promise<LinearIssue[]>;
   /** Issues whose workflow state has one of these types (`started`...), most recently updated first. */
   listIssuesInStateTypes(types: LinearStateType[], limit?: number): Promise<LinearIssue[]>;
 }

@@ -109,6 +109,11 @@ export const LINEAR_OPERATIONS = {
     sort: [{ updatedAt: { order: Ascending } }]
   ) { nodes { ${ISSUE_FIELDS} } }
 }`,
+  IssuesCompletedSince: `query IssuesCompletedSince($since: DateTimeOrDuration!, $first: Int!) {
+  issues(first: $first, orderBy: updatedAt, filter: { completedAt: { gt: $since } }) {
+    nodes { ${ISSUE_FIELDS} }
+  }
+}`,
   IssuesInStateTypes: `query IssuesInStateTypes($types: [String!]!, $first: Int!) {
   issues(first: $first, orderBy: updatedAt, filter: { state: { type: { in: $types } } }) {
     nodes { ${ISSUE_FIELDS} }
@@ -180,6 +185,7 @@ const responses = {
   }),
   AttachUrl: z.object({ attachmentLinkURL: z.object({ success: z.boolean() }) }),
   IssuesUpdatedSince: z.object({ issues: nodes(issueSchema) }),
+  IssuesCompletedSince: z.object({ issues: nodes(issueSchema) }),
   IssuesInStateTypes: z.object({ issues: nodes(issueSchema) }),
 } satisfies Record<LinearOperationName, z.ZodType>;
 
@@ -313,6 +319,11 @@ export function createLinearClient(options: LinearClientOptions): LinearApi {
       const data = await request("IssuesUpdatedSince", { since, first: limit });
       // Sorted again here: the order is the cursor's correctness, so it does not rest on the server alone.
       return [...data.issues.nodes].sort((a, b) => a.updatedAt.localeCompare(b.updatedAt));
+    },
+
+    async listIssuesCompletedSince(since, limit = DEFAULT_UPDATED_SINCE): Promise<LinearIssue[]> {
+      const data = await request("IssuesCompletedSince", { since, first: limit });
+      return data.issues.nodes;
     },
 
     async listIssuesInStateTypes(types, limit = DEFAULT_UPDATED_SINCE): Promise<LinearIssue[]> {
