@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-/* global process, console, setTimeout */
+/* global process, console, setTimeout, fetch */
 /**
  * `npm run docker:smoke`: the Dockerfile's steps, reproduced on this host (no Docker engine needed). In a
  * temporary directory it copies what the image copies, runs `npm ci`, builds, prunes dev dependencies,

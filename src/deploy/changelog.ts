@@ -29,11 +29,7 @@ interface NotesSection {
 
 /** The notes published on the GitHub release (Markdown, `###` section headings). */
 export function renderReleaseNotes(input: ReleaseNotesInput): string {
-  return notesMarkdown(input, Infinity);
-}
-
-function notesMarkdown(input: ReleaseNotesInput, subjectLength: number): string {
-  const sections = groupSections(input, subjectLength);
+  const sections = groupSections(input);
   const blocks = sections.map((section) => `### ${section.title}\n\n${section.lines.join("\n")}`);
   if (blocks.length === 0) blocks.push("No notable changes.");
   if (input.linearKeys.length > 0) blocks.push(`### Linear issues\n\n${input.linearKeys.join(", ")}`);
@@ -41,19 +37,15 @@ function notesMarkdown(input: ReleaseNotesInput, subjectLength: number): string 
   return blocks.join("\n\n") + "\n";
 }
 
-/** Subjects longer than this are cut in the Discord preview, so one long commit cannot crowd out the rest. */
+/** Subjects longer than this are cut in Discord, so one long commit cannot crowd out the rest. */
 const DISCORD_SUBJECT_LENGTH = 120;
-
-/** The notes sized for a Discord embed description (see fitNotesForDiscord), long subjects shortened. */
-export function renderReleaseNotesForDiscord(input: ReleaseNotesInput, limit: number): string {
-  return fitNotesForDiscord(notesMarkdown(input, DISCORD_SUBJECT_LENGTH), limit);
-}
 
 /**
  * Release notes (as renderReleaseNotes writes them) for a Discord embed description of at most `limit`
- * characters (4096 for a description): `### Title` becomes a bold line, and lines that do not fit are
- * dropped from the end and counted (`…and 12 more`). The last line (the compare link) always stays.
- * Works on the stored Markdown, so a preview and the announcement of the release show the same notes.
+ * characters (4096 for a description): `### Title` becomes a bold line, long subjects are shortened (their
+ * link and author kept), and lines that do not fit are dropped from the end and counted (`…and 12 more`).
+ * The last line (the compare link) always stays. Works on the stored Markdown, so a preview and the
+ * announcement of the release show the same notes.
  */
 export function fitNotesForDiscord(markdown: string, limit: number): string {
   const source = markdown.trimEnd().split("\n");
@@ -66,7 +58,7 @@ export function fitNotesForDiscord(markdown: string, limit: number): string {
       lines.push({ text: `**${heading[1] ?? ""}**`, entry: false });
       if (source[index + 1] === "") index++; // the blank line under a heading
     } else {
-      lines.push({ text, entry: text.trim() !== "" });
+      lines.push({ text: shortenEntry(text), entry: text.trim() !== "" });
     }
   }
   while (lines.length > 0 && lines[lines.length - 1]?.text === "") lines.pop();
@@ -89,6 +81,17 @@ export function fitNotesForDiscord(markdown: string, limit: number): string {
   return truncate(render(shown, more), limit);
 }
 
+// An entry line as entryLine writes it: `- <subject> (<link>) by <author>`; greedy, so the last link counts.
+const ENTRY = /^(- .*)( \(\[[^\]]+\]\([^)\s]+\)\) by .*)$/;
+
+/** `- <subject cut to DISCORD_SUBJECT_LENGTH> (<link>) by <author>`; other lines as they are. */
+function shortenEntry(line: string): string {
+  const entry = ENTRY.exec(line);
+  const start = entry?.[1] ?? "";
+  const length = "- ".length + DISCORD_SUBJECT_LENGTH;
+  return entry && start.length > length ? truncate(start, length) + (entry[2] ?? "") : line;
+}
+
 /** The Linear keys the commits name, first mention first, without repeats. */
 export function collectLinearKeys(commits: readonly ParsedCommit[]): string[] {
   return [...new Set(commits.flatMap((commit) => commit.linearKeys))];
@@ -99,34 +102,32 @@ export function collectLinearKeys(commits: readonly ParsedCommit[]): string[] {
  * type, else to the first `*` section, else nowhere; breaking changes are also listed, with their notes,
  * in a section of their own that always comes first.
  */
-function groupSections(input: ReleaseNotesInput, subjectLength: number): NotesSection[] {
+function groupSections(input: ReleaseNotesInput): NotesSection[] {
   const commits = input.commits.filter((commit) => commit.type !== "merge");
   const breaking: NotesSection = {
     title: BREAKING_SECTION_TITLE,
     lines: commits
       .filter((commit) => commit.breaking)
-      .map((commit) =>
-        entryLine(commit, commit.breakingNote || commit.subject, input.repoUrl, subjectLength),
-      ),
+      .map((commit) => entryLine(commit, commit.breakingNote || commit.subject, input.repoUrl)),
   };
   const sections: NotesSection[] = input.sections.map((section) => ({ title: section.title, lines: [] }));
   for (const commit of commits) {
     let index = input.sections.findIndex((section) => section.types.includes(commit.type));
     if (index < 0) index = input.sections.findIndex((section) => section.types.includes("*"));
-    sections[index]?.lines.push(entryLine(commit, commit.subject, input.repoUrl, subjectLength));
+    sections[index]?.lines.push(entryLine(commit, commit.subject, input.repoUrl));
   }
   return [breaking, ...sections].filter((section) => section.lines.length > 0);
 }
 
 /** `- **scope:** subject ([#12](…/pull/12)) by @login`; the commit is linked when no PR is known. */
-function entryLine(commit: ParsedCommit, text: string, repoUrl: string, subjectLength: number): string {
+function entryLine(commit: ParsedCommit, text: string, repoUrl: string): string {
   const scope = commit.scope ? `**${commit.scope}:** ` : "";
   const link =
     commit.pr !== undefined
       ? `[#${commit.pr}](${repoUrl}/pull/${commit.pr})`
       : `[${commit.sha.slice(0, 7)}](${commit.url})`;
   const by = commit.author ? `@${commit.author}` : commit.authorName;
-  return `- ${scope}${truncate(text, subjectLength)} (${link}) by ${by}`;
+  return `- ${scope}${text} (${link}) by ${by}`;
 }
 
 function compareLine(input: ReleaseNotesInput): string {

@@ -17,10 +17,11 @@ import { UserError } from "../errors.js";
 import type { GitHubApi, GitHubCommit, GitHubComparison } from "../sources/github/github-api.js";
 import { recordAudit } from "../store/audit-repository.js";
 import {
+  claimAnnouncement,
   currentDeployment,
   findDeployment,
   insertDeployment,
-  updateDeployment,
+  recordGitHubDeploymentId,
 } from "../store/deployment-repository.js";
 import type { DeploymentRow } from "../store/deployment-repository.js";
 import { findLock, lockEnvironment, unlockEnvironment } from "../store/environment-lock-repository.js";
@@ -466,12 +467,19 @@ export async function sendToGitHub(
   } catch (error) {
     const now = services.clock();
     const message = error instanceof Error ? error.message : String(error);
-    await updateDeployment(services.db, deployment.id, {
-      state: "error",
-      status_description: `GitHub refused it: ${message}`.slice(0, 500),
-      updated_at: now,
-      finished_at: now,
-    });
+    // Unless GitHub's webhooks already tell it is on its way: the answer was lost, not the deployment.
+    await services.db
+      .updateTable("deployments")
+      .set({
+        state: "error",
+        status_description: `GitHub refused it: ${message}`.slice(0, 500),
+        updated_at: now,
+        finished_at: now,
+      })
+      .where("id", "=", deployment.id)
+      .where("state", "=", "requested")
+      .where("github_deployment_id", "is", null)
+      .execute();
     throw error;
   }
 
@@ -479,23 +487,23 @@ export async function sendToGitHub(
   let sent: DeploymentRow = { ...deployment, github_deployment_id: githubId, updated_at: now };
   let card: ReturnType<typeof planDeploymentCard>;
   await services.db.transaction().execute(async (trx) => {
-    // GitHub's `deployment` webhook may have been processed already: the tracker then matched it to this row
-    // (findDispatchedDeployment), stored the id, moved the state on and posted the card. Keep what it knows.
+    // GitHub's webhooks may have been handled already: the tracker then matched them to this row
+    // (findDispatchedDeployment), stored the id, moved the state on and posted the card. Keep what it knows:
+    // both writes below only fill what is still empty, so they are safe against a tracker running meanwhile.
+    if (githubId !== null) await recordGitHubDeploymentId(trx, deployment.id, githubId, now);
     const current = (await findDeployment(trx, deployment.id)) ?? deployment;
     sent = { ...current, github_deployment_id: current.github_deployment_id ?? githubId, updated_at: now };
-    card =
-      current.announced_state === null
-        ? planDeploymentCard(sent, environment, services.defaultChannel, now)
-        : undefined;
-    await updateDeployment(trx, deployment.id, {
-      github_deployment_id: sent.github_deployment_id,
-      updated_at: now,
-      ...(card ? { announced_state: sent.state } : {}),
-    });
-    if (card) await enqueueMessages(trx, [card]);
+    if (current.announced_state !== null) return;
+    card = planDeploymentCard(sent, environment, services.defaultChannel, now);
+    if (card && (await claimAnnouncement(trx, deployment.id, current.state))) {
+      await enqueueMessages(trx, [card]);
+      sent = { ...sent, announced_state: current.state };
+    } else {
+      card = undefined;
+    }
   });
   if (card) services.onEnqueued?.();
-  return { ...sent, announced_state: card ? sent.state : sent.announced_state };
+  return sent;
 }
 
 async function defaultBranch(github: GitHubApi, repo: string): Promise<string> {

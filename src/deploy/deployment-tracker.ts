@@ -16,9 +16,11 @@ import { fitMessage } from "../discord/render/message.js";
 import { planCard, planPost } from "../pipeline/plan-messages.js";
 import {
   currentDeployment,
+  findDeployment,
   findDeploymentByGitHubId,
   findDispatchedDeployment,
   insertDeployment,
+  recordGitHubDeploymentId,
   updateDeployment,
 } from "../store/deployment-repository.js";
 import type { DeploymentRow } from "../store/deployment-repository.js";
@@ -129,7 +131,9 @@ export async function trackDeployment(
       const replaced = await replacePreviousSuccess(db, deployment, environment, context, origin);
       if (replaced) {
         rows.push(...replaced.rows);
-        patch.previous_sha = deployment.previous_sha ?? replaced.sha;
+        // What ran until now starts the shipped range, even when another deployment succeeded after this one
+        // was requested: its issues were told then.
+        patch.previous_sha = replaced.sha;
       }
       // Only configured environments tell Linear: a preview per pull request should not comment "shipped".
       if (environment) await insertShipNotice(db, deployment.id, context.now);
@@ -188,6 +192,18 @@ async function findOrCreateDeployment(
   const known = await findDeploymentByGitHubId(db, githubId);
   if (known) return { deployment: known, created: false };
   const repo = environment?.repo ?? event.repo;
+  // A deployment requested from chat names its row in the payload: the exact match, even when two
+  // deployments of the same commit to the same environment are in flight.
+  const requested = info.switchboardId ? await findDeployment(db, info.switchboardId) : undefined;
+  if (
+    requested &&
+    requested.github_deployment_id === null &&
+    requested.environment === info.environment &&
+    requested.repo.toLowerCase() === repo.toLowerCase()
+  ) {
+    await recordGitHubDeploymentId(db, requested.id, githubId, now);
+    return { deployment: { ...requested, github_deployment_id: githubId }, created: false };
+  }
   const dispatched = await findDispatchedDeployment(db, {
     repo,
     environment: info.environment,

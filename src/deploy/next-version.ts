@@ -152,8 +152,3 @@ function checkGreater(next: NextVersion, latest: SemVer | undefined): NextVersio
   }
   return next;
 }
-
-/** Whether the version is the one explicitly asked for and valid; used by confirm's re-check. */
-export function isGreaterThan(version: SemVer, latest: SemVer | undefined): boolean {
-  return !latest || compareSemVer(version, latest) > 0;
-}

@@ -11,7 +11,12 @@
  */
 import type { ReleaseConfig } from "../config/config-file.js";
 import { UserError } from "../errors.js";
-import type { GitHubApi, GitHubCommit, GitHubTag } from "../sources/github/github-api.js";
+import type {
+  GitHubApi,
+  GitHubCommit,
+  GitHubPullRequestSummary,
+  GitHubTag,
+} from "../sources/github/github-api.js";
 import { collectLinearKeys, renderReleaseNotes, type ReleaseNotesInput } from "./changelog.js";
 import {
   cancelReverts,
@@ -20,10 +25,20 @@ import {
   type ParsedCommit,
 } from "./conventional-commits.js";
 import { nextVersion, type Bump } from "./next-version.js";
-import { compareSemVer, formatSemVer, isPrerelease, latestVersionTag, parseSemVer } from "./semver.js";
+import {
+  compareSemVer,
+  formatSemVer,
+  formatVersionTag,
+  isPrerelease,
+  latestVersionTag,
+  parseSemVer,
+} from "./semver.js";
 
-/** Tags read to find the latest version (GitHub lists newest first). */
-const TAG_LIMIT = 100;
+/**
+ * Tags read to find the latest version. GitHub lists tags by name, not by date or version (`v9.0.0` comes
+ * before `v10.0.0`), so the latest can be anywhere in the list: read up to ten pages, not just the first.
+ */
+const TAG_LIMIT = 1000;
 /** Commits read for a first release or a monorepo path (compare itself stops at 250). */
 const HISTORY_LIMIT = 250;
 /**
@@ -67,8 +82,6 @@ export interface ReleasePlan {
   reason: string;
   /** The commits released, oldest first, reverts cancelled, merges of branches left out. */
   commits: ParsedCommit[];
-  /** The notes input, for rendering variants (Discord) of the same notes. */
-  notesInput: ReleaseNotesInput;
   /** Markdown for the GitHub release. */
   notes: string;
   linearKeys: string[];
@@ -107,8 +120,8 @@ export async function planRelease(
   const base = wantsPrerelease ? latest : (latestStable ?? latest);
 
   const range = await commitsSince(github, release, base?.tag, targetSha);
-  const commits = cancelReverts(range.commits.map(parseCommit)).filter((commit) => commit.type !== "merge");
-  if (commits.length === 0) {
+  const inRange = cancelReverts(range.commits.map(parseCommit)).filter((commit) => commit.type !== "merge");
+  if (inRange.length === 0) {
     const where = release.path ? ` touching \`${release.path}\`` : "";
     const since = base ? `since ${base.tag.name}` : "yet";
     throw new UserError(
@@ -119,17 +132,19 @@ export async function planRelease(
   const next = nextVersion({
     ...(base ? { base: base.version } : {}),
     ...(latest ? { latest: latest.version } : {}),
-    commits,
+    commits: inRange,
     bump: request.bump,
     ...(version !== undefined ? { version } : {}),
     ...(request.prerelease?.trim() ? { prerelease: request.prerelease.trim() } : {}),
     firstVersion: release.first_version,
   });
   const versionText = formatSemVer(next.version);
-  const tag = release.tag_prefix + versionText;
+  const tag = formatVersionTag(next.version, release.tag_prefix);
   if (tags.some((existing) => existing.name === tag)) throw new UserError(tagExists(tag));
 
-  const linearKeys = await linearKeysNamed(github, release.repo, commits, options.linearTeams);
+  const pulls = await pullRequestsOf(github, release.repo, inRange);
+  const commits = inRange.map((commit) => creditPullRequestAuthor(commit, pulls));
+  const linearKeys = linearKeysNamed(commits, pulls, options.linearTeams);
   const notesInput: ReleaseNotesInput = {
     repoUrl: repository.url,
     commits,
@@ -151,7 +166,6 @@ export async function planRelease(
     prerelease: isPrerelease(next.version),
     reason: next.reason,
     commits,
-    notesInput,
     notes: renderReleaseNotes(notesInput),
     linearKeys,
     truncated: range.truncated,
@@ -189,24 +203,59 @@ async function commitsSince(
 }
 
 /**
+ * The Linear keys a range of commits names, with those of the pull requests the commits came from: what a
+ * deployment of the range ships (ship-notices.ts), as a release preview lists them.
+ */
+export async function linearKeysOfCommits(
+  github: Pick<GitHubApi, "listPullRequests">,
+  repo: string,
+  commits: readonly GitHubCommit[],
+): Promise<string[]> {
+  const parsed = commits.map(parseCommit);
+  return linearKeysNamed(parsed, await pullRequestsOf(github, repo, parsed), undefined);
+}
+
+/** The merged pull requests the commits came from, in the order the commits name them. */
+async function pullRequestsOf(
+  github: Pick<GitHubApi, "listPullRequests">,
+  repo: string,
+  commits: readonly ParsedCommit[],
+): Promise<GitHubPullRequestSummary[]> {
+  const numbers = new Set(commits.flatMap((commit) => (commit.pr !== undefined ? [commit.pr] : [])));
+  if (numbers.size === 0) return [];
+  const closed = await github.listPullRequests(repo, { state: "closed", limit: PULL_REQUEST_LIMIT });
+  return [...numbers].flatMap((number) => closed.filter((pull) => pull.number === number));
+}
+
+/**
+ * A change is credited to whoever opened its pull request, as GitHub's own release notes do: a merge
+ * commit's author is whoever pressed Merge.
+ */
+function creditPullRequestAuthor(
+  commit: ParsedCommit,
+  pulls: readonly GitHubPullRequestSummary[],
+): ParsedCommit {
+  const pull = pulls.find((candidate) => candidate.number === commit.pr);
+  return pull ? { ...commit, author: pull.author } : commit;
+}
+
+/**
  * The Linear keys the commits name, then those their pull requests name (title, description, branch), first
  * mention first. Squash merges carry the PR title but not its description or branch, where keys often are.
  */
-async function linearKeysNamed(
-  github: GitHubApi,
-  repo: string,
+function linearKeysNamed(
   commits: readonly ParsedCommit[],
+  pulls: readonly GitHubPullRequestSummary[],
   linearTeams: readonly string[] | undefined,
-): Promise<string[]> {
+): string[] {
   const commitKeys = collectLinearKeys(commits);
-  const numbers = new Set(commits.flatMap((commit) => (commit.pr !== undefined ? [commit.pr] : [])));
-  if (numbers.size === 0) return commitKeys;
-  const closed = await github.listPullRequests(repo, { state: "closed", limit: PULL_REQUEST_LIMIT });
-  // In the order the commits name them, so the keys read in release order.
-  const pulls = [...numbers].flatMap((number) => closed.filter((pull) => pull.number === number));
+  // Without the workspace's teams, the teams keys are written out for (in commits, PR titles and descriptions).
   const teams =
     linearTeams ??
-    teamsOf([...commitKeys, ...pulls.flatMap((pull) => pullRequestLinearKeys({ ...pull, headBranch: "" }, []))]);
+    teamsOf([
+      ...commitKeys,
+      ...pulls.flatMap((pull) => pullRequestLinearKeys({ ...pull, headBranch: "" }, [])),
+    ]);
   const pullKeys = pulls.flatMap((pull) => pullRequestLinearKeys(pull, teams));
   return [...new Set([...commitKeys, ...pullKeys])];
 }

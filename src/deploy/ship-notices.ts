@@ -28,7 +28,7 @@ import {
   scheduleShipNoticeRetry,
 } from "../store/ship-notice-repository.js";
 import type { ShipNoticeRow } from "../store/ship-notice-repository.js";
-import { extractLinearKeys } from "./conventional-commits.js";
+import { linearKeysOfCommits } from "./release-planner.js";
 import { deploymentLabel } from "../discord/render/deployment-card.js";
 
 const BATCH_SIZE = 10;
@@ -42,7 +42,7 @@ const MAX_AGE_MS = 7 * 24 * 3_600_000;
 
 export interface ShipNoticeWorkerOptions {
   db: Kysely<DatabaseSchema>;
-  github: Pick<GitHubApi, "compareCommits">;
+  github: Pick<GitHubApi, "compareCommits" | "listPullRequests">;
   linear: Pick<LinearApi, "createComment" | "moveIssueToState">;
   environments: readonly EnvironmentConfig[];
   logger: Logger;
@@ -168,11 +168,7 @@ export function createShipNoticeWorker(
     if (base === deployment.sha) return [];
     // A rollback compares "behind": nothing in head that is not in base, so nothing is announced as shipped.
     const comparison = await options.github.compareCommits(deployment.repo, base, deployment.sha);
-    const keys = new Set<string>();
-    for (const commit of comparison.commits) {
-      for (const key of extractLinearKeys(commit.message)) keys.add(key);
-    }
-    return [...keys];
+    return linearKeysOfCommits(options.github, deployment.repo, comparison.commits);
   }
 
   async function shippedComment(deployment: DeploymentRow): Promise<string> {

@@ -213,6 +213,8 @@ export interface GitHubDeploymentInfo {
   description: string;
   creator: string;
   url: string;
+  /** The Switchboard deployment id a deployment requested from chat carries in its payload. */
+  switchboardId?: number;
 }
 
 export interface LinearIssueInfo {

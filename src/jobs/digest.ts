@@ -7,6 +7,9 @@
  *   `awaiting_review_hours`, and failed workflow runs on each repository's default branch.
  * - Deployments and releases recorded in the period.
  *
+ * One digest goes to the job's channel; with `channels`, one to each listed channel, holding only its own
+ * repositories' and teams' lines (a team channel reads about its team's work, not every team's).
+ *
  * The period starts at the last successful digest (the first one: a day back). A source without credentials
  * is left out, and said so in the run's summary. The digest is plain Markdown content, one section after the
  * other, split between sections (or, for a long section, between lines) into as many messages as Discord's
@@ -22,6 +25,7 @@ import type { GitHubApi } from "../sources/github/github-api.js";
 import type { LinearApi, LinearIssue } from "../sources/linear/linear-api.js";
 import { listDeployments } from "../store/deployment-repository.js";
 import { enqueueMessages } from "../store/outbox-repository.js";
+import type { NewOutboxRow } from "../store/outbox-repository.js";
 import { listReleases } from "../store/release-repository.js";
 import { defineJob } from "./job.js";
 import type { JobContext } from "./job.js";
@@ -229,10 +233,10 @@ async function linearSections(
   if (linear) {
     // By completion time: an issue finished long ago and commented on today is not news.
     const completed = await linear.listIssuesCompletedSince(new Date(since).toISOString(), LINEAR_ROWS);
-    const open = await linear.listIssuesInStateTypes(
-      ["triage", "backlog", "unstarted", "started"],
-      LINEAR_ROWS,
-    );
+    // Started issues apart: in a large workspace a busy backlog would otherwise crowd them out of one list.
+    const started = await linear.listIssuesInStateTypes(["started"], LINEAR_ROWS);
+    const notStarted = await linear.listIssuesInStateTypes(["triage", "backlog", "unstarted"], LINEAR_ROWS);
+    const open = [...started, ...notStarted];
     const blockedLabels = new Set(options.blocked_labels.map((label) => label.toLowerCase()));
     const isBlocked = (issue: LinearIssue) =>
       issue.labels.some((label) => blockedLabels.has(label.toLowerCase()));
@@ -391,7 +395,7 @@ export const digest = defineJob({
 
     let items = 0;
     const reports: string[] = [];
-    const posts = [];
+    const posts: NewOutboxRow[] = [];
     for (const scope of scopes) {
       const sections = sectionsFor(gathered, scope);
       const lines = sections.reduce((sum, section) => sum + section.lines.length, 0);

@@ -13,7 +13,7 @@
  * work backwards. Keys that name no issue are skipped and reported.
  */
 import { z } from "zod";
-import { extractLinearKeys } from "../deploy/conventional-commits.js";
+import { pullRequestLinearKeys } from "../deploy/conventional-commits.js";
 import { NotFoundError } from "../errors.js";
 import type { GitHubPullRequestSummary } from "../sources/github/github-api.js";
 import type { LinearApi } from "../sources/linear/linear-api.js";
@@ -34,13 +34,6 @@ export const linearGitHubSyncOptions = z.strictObject({
 });
 
 export type LinearGitHubSyncOptions = z.infer<typeof linearGitHubSyncOptions>;
-
-/** The Linear keys a pull request names: title and description as written, the branch upper-cased. */
-export function linearKeysOf(pull: GitHubPullRequestSummary, teamKeys: readonly string[]): string[] {
-  const written = extractLinearKeys(`${pull.title}\n${pull.body}`);
-  const branch = extractLinearKeys(pull.headBranch.toUpperCase().replace(/_/g, "-"), { teams: teamKeys });
-  return [...new Set([...written, ...branch])];
-}
 
 /** One change the run makes (or, in a dry run, would make). */
 type Action =
@@ -82,7 +75,7 @@ export const linearGitHubSync = defineJob({
     const unknownKeys = new Set<string>();
     const issueCache = new Map<string, { state: string; closed: boolean; urls: string[] } | undefined>();
     for (const pull of pulls) {
-      for (const key of linearKeysOf(pull, teamKeys)) {
+      for (const key of pullRequestLinearKeys(pull, teamKeys)) {
         if (!issueCache.has(key)) {
           const issue = await linear.getIssue(key);
           const urls = issue && options.attach ? await attachmentsOf(linear, key) : [];

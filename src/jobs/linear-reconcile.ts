@@ -161,6 +161,12 @@ export function reconciledDelivery(
   return { deliveryId: `reconcile:${issue.id}:${issue.updatedAt}`, body: JSON.stringify(body) };
 }
 
+/** One millisecond before an ISO 8601 time: "updated after" this includes the time itself. */
+function justBefore(iso: string): string {
+  const at = Date.parse(iso);
+  return Number.isNaN(at) ? iso : new Date(at - 1).toISOString();
+}
+
 export const linearReconcile = defineJob({
   name: "linear-reconcile",
   description: "Turn Linear issue updates whose webhook never arrived into notifications",
@@ -181,20 +187,32 @@ export const linearReconcile = defineJob({
     const until = now - options.grace_minutes * MINUTE_MS;
     const teams = new Set(options.teams.map((team) => team.toUpperCase()));
 
-    // Read forward from the cursor, stopping at the grace boundary or the per-run limit.
+    // Read forward from the cursor, stopping at the grace boundary or the per-run limit. A bulk edit gives
+    // many issues one updatedAt, and Linear's filter is "updated after": so pages ask from a millisecond before
+    // the cursor (issues read twice are passed over), a run never stops between issues of one time (the limit
+    // may be overrun by the rest of that time), and the next run passes over the cursor's own time, done.
     const updates: LinearIssueUpdate[] = [];
+    const read = new Set<string>();
     let cursor = start;
     let looked = 0;
+    let full = false;
     for (;;) {
-      const page = await linear.listIssuesUpdatedSince(cursor, PAGE_SIZE);
-      const ripe = page.filter((issue) => Date.parse(issue.updatedAt) <= until);
+      const page = await linear.listIssuesUpdatedSince(justBefore(cursor), PAGE_SIZE);
+      const fresh = page.filter(
+        (issue) => issue.updatedAt !== start && !read.has(`${issue.id}@${issue.updatedAt}`),
+      );
+      const ripe = fresh.filter((issue) => Date.parse(issue.updatedAt) <= until);
       for (const issue of ripe) {
-        if (looked >= options.max_issues) break;
+        if (looked >= options.max_issues && issue.updatedAt !== cursor) {
+          full = true;
+          break;
+        }
         looked++;
+        read.add(`${issue.id}@${issue.updatedAt}`);
         cursor = issue.updatedAt;
         if (teams.size === 0 || teams.has(issue.team.key.toUpperCase())) updates.push(issue);
       }
-      if (page.length < PAGE_SIZE || ripe.length < page.length || looked >= options.max_issues) break;
+      if (full || page.length < PAGE_SIZE || fresh.length === 0 || ripe.length < fresh.length) break;
     }
 
     const seen = await seenIssues(db, Date.parse(start) - CLOCK_SKEW_MS);

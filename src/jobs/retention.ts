@@ -8,7 +8,7 @@
  * - outbox sent 14 days (enough to debug a report about a recent message), dead letters 30 days (time for an
  *   operator to notice, fix and `switchboard outbox retry`).
  * - audit log 365 days: a year of who did what, the usual audit expectation.
- * - job runs (and stale-PR reminder records) 30 days.
+ * - job runs (and stale-PR reminder records, and release previews, dead 30 minutes after they are made) 30 days.
  * Pending deliveries and pending messages are never pruned, whatever their age.
  */
 import { z } from "zod";
@@ -20,8 +20,22 @@ import { defineJob } from "./job.js";
 const DAY_MS = 24 * 60 * 60 * 1000;
 const days = (fallback: number) => z.number().int().positive().default(fallback);
 
+/**
+ * The inbox is the de-duplication record, so it must outlive the longest window in which a sender can deliver
+ * the same delivery id again: GitHub's manual redelivery, from its 3-day delivery history (Linear's own
+ * retries end after about 7 hours). A shorter age would let a redelivered event be posted twice.
+ */
+const MIN_INBOX_DAYS = 3;
+
 export const retentionOptions = z.strictObject({
-  inbox_days: days(30),
+  inbox_days: z
+    .number()
+    .int()
+    .min(
+      MIN_INBOX_DAYS,
+      `must be at least ${MIN_INBOX_DAYS}: delivery ids are kept while GitHub can still redeliver them (3 days)`,
+    )
+    .default(30),
   outbox_sent_days: days(14),
   outbox_dead_days: days(30),
   audit_days: days(365),

@@ -106,9 +106,14 @@ interface Entry {
   enabled: boolean;
   catchUp: boolean;
   channel: string | undefined;
+  /** Whether the job, with these options, posts to its channel. */
+  needsChannel: boolean;
   options: unknown;
   task: ScheduledTask | undefined;
 }
+
+const noChannel = (job: string) =>
+  `job "${job}" posts to Discord but has no channel: set its \`channel\` under \`jobs:\` or DISCORD_DEFAULT_CHANNEL_ID.`;
 
 /** Resolve the config file's entries against the registered jobs; every mistake is a ConfigError. */
 function resolveEntries(options: SchedulerOptions): Map<string, Entry> {
@@ -134,11 +139,7 @@ function resolveEntries(options: SchedulerOptions): Map<string, Entry> {
     const channel = configured?.channel ?? options.defaultChannel;
     const needsChannel =
       typeof job.needsChannel === "function" ? job.needsChannel(parsed.data) : job.needsChannel;
-    if (enabled && needsChannel && !channel) {
-      throw new ConfigError(
-        `jobs: job "${job.name}" posts to Discord but has no channel: set its \`channel\` or DISCORD_DEFAULT_CHANNEL_ID.`,
-      );
-    }
+    if (enabled && needsChannel && !channel) throw new ConfigError(`jobs: ${noChannel(job.name)}`);
     entries.set(job.name, {
       job,
       schedule: configured?.schedule ?? job.defaultSchedule,
@@ -146,6 +147,7 @@ function resolveEntries(options: SchedulerOptions): Map<string, Entry> {
       enabled,
       catchUp: configured?.catch_up ?? job.catchUpByDefault,
       channel,
+      needsChannel,
       options: parsed.data,
       task: undefined,
     });
@@ -316,6 +318,8 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       const since = (await lastSuccessfulRunAt(db, name)) ?? startedAt - entry.job.defaultLookBackMs;
       let report: JobRunReport;
       try {
+        // A job left off `jobs:` is not checked at start-up, but may still be run with /jobs run.
+        if (entry.needsChannel && !entry.channel) throw new Error(`The ${noChannel(name)}`);
         runLogger.info("Job run started");
         const result = await entry.job.run({
           dryRun,

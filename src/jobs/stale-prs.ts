@@ -95,6 +95,7 @@ export const stalePrs = defineJob({
     const db = services.store.db;
     const period = options.remind_every_business_days ?? options.business_days;
     const due: GitHubPullRequestSummary[] = [];
+    let remindedThisPeriod = 0;
     for (const repo of repos) {
       const pulls = await github.listPullRequests(repo, { state: "open" });
       for (const pull of pulls) {
@@ -111,7 +112,10 @@ export const stalePrs = defineJob({
           .select("reminded_at")
           .where("pr_key", "=", key)
           .executeTakeFirst();
-        if (last && addBusinessDays(last.reminded_at, period, timezone) > now) continue;
+        if (last && addBusinessDays(last.reminded_at, period, timezone) > now) {
+          remindedThisPeriod++;
+          continue;
+        }
         due.push(pull);
       }
     }
@@ -121,7 +125,9 @@ export const stalePrs = defineJob({
         items: due.length,
         summary:
           due.length === 0
-            ? `No stale pull requests in ${repos.join(", ")}.`
+            ? `No stale pull requests to remind about in ${repos.join(", ")}${
+                remindedThisPeriod ? ` (${remindedThisPeriod} already reminded this period)` : ""
+              }.`
             : `Would remind about ${due.length} pull request${due.length === 1 ? "" : "s"}: ${list}.`,
       };
     }

@@ -68,6 +68,40 @@ export async function updateDeployment(
   await db.updateTable("deployments").set(patch).where("id", "=", id).execute();
 }
 
+/** Stores GitHub's id for the deployment unless it has one already (the tracker may have matched it first). */
+export async function recordGitHubDeploymentId(
+  db: Kysely<DatabaseSchema>,
+  id: number,
+  githubId: string,
+  at: number,
+): Promise<void> {
+  await db
+    .updateTable("deployments")
+    .set({ github_deployment_id: githubId, updated_at: at })
+    .where("id", "=", id)
+    .where("github_deployment_id", "is", null)
+    .execute();
+}
+
+/**
+ * Marks `state` announced, only while nothing was announced yet and the deployment is still in that state.
+ * true: the caller posts the card. false: someone else (the tracker) announced it first.
+ */
+export async function claimAnnouncement(
+  db: Kysely<DatabaseSchema>,
+  id: number,
+  state: DeploymentState,
+): Promise<boolean> {
+  const result = await db
+    .updateTable("deployments")
+    .set({ announced_state: state })
+    .where("id", "=", id)
+    .where("announced_state", "is", null)
+    .where("state", "=", state)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
 /** What runs in the environment now: its newest successful deployment. */
 export async function currentDeployment(
   db: Kysely<DatabaseSchema>,

@@ -14,7 +14,7 @@ export interface RetentionCutoffs {
   /** Dead letters, by created_at. */
   outboxDead: number;
   audit: number;
-  /** Job runs and stale-PR reminder records. */
+  /** Job runs, stale-PR reminder records and release previews (which expire after 30 minutes anyway). */
   jobRuns: number;
 }
 
@@ -46,6 +46,7 @@ export async function pruneRecords(
         jobRuns: await deleted(trx.deleteFrom("job_runs").where("started_at", "<", cutoffs.jobRuns)),
       };
       await trx.deleteFrom("pr_reminders").where("reminded_at", "<", cutoffs.jobRuns).execute();
+      await trx.deleteFrom("release_previews").where("expires_at", "<", cutoffs.jobRuns).execute();
       if (options.dryRun) throw new RollBackDryRun();
     });
   } catch (error) {

@@ -21,6 +21,7 @@ import { FAKE_GITHUB_TOKEN, startFakeGitHub } from "../fakes/github-server.js";
 import type { FakeGitHub } from "../fakes/github-server.js";
 import { autocomplete, button, createBotDriver } from "../support/discord-bot-driver.js";
 import type { BotDriver, InvocationResult, OptionInput } from "../support/discord-bot-driver.js";
+import { newDeployment } from "../support/deployment-rows.js";
 import {
   TEST_DISCORD_TOKEN,
   TEST_GITHUB_SECRET,
@@ -130,11 +131,11 @@ async function requestApproval(member: Member, options: Record<string, OptionInp
 }
 
 /** Presses a button on the approval card, as Discord sends it: with the card's message. */
-function press(card: FakeInteractionResponse, action: "approve" | "reject", member: Member) {
+function press(card: FakeInteractionResponse, action: "approve" | "reject", member: Member, followUps = 0) {
   const customId = `deploy:${action}:${deploymentIdOf(card)}`;
   const interaction = button(customId, member) as APIInteraction & { message: Record<string, unknown> };
   interaction.message = { ...interaction.message, id: card.messageId ?? "", ...card.data };
-  return driver.invoke(interaction);
+  return driver.invoke(interaction, { followUps });
 }
 
 function deploymentIdOf(card: FakeInteractionResponse): number {
@@ -168,30 +169,21 @@ async function audit(action: string) {
 /** A deployment that ran before the test, straight into the store. */
 async function seedDeployment(row: Partial<NewDeployment> & { sha: string }): Promise<DeploymentRow> {
   const at = Date.now() - 3_600_000;
-  return insertDeployment(switchboard.store.db, {
-    environment: "production",
-    repo: REPO,
-    ref: row.sha,
-    version: null,
-    method: "github-deployment",
-    github_deployment_id: null,
-    state: "success",
-    announced_state: null,
-    requested_by: carl.user.id,
-    requested_by_name: carl.user.username,
-    approved_by: "[]",
-    reason: null,
-    previous_sha: null,
-    approval_channel_id: null,
-    approval_message_id: null,
-    status_description: null,
-    log_url: null,
-    created_at: at,
-    updated_at: at,
-    started_at: at,
-    finished_at: at + 125_000,
-    ...row,
-  });
+  return insertDeployment(
+    switchboard.store.db,
+    newDeployment({
+      repo: REPO,
+      ref: row.sha,
+      version: null,
+      requested_by: carl.user.id,
+      requested_by_name: carl.user.username,
+      created_at: at,
+      updated_at: at,
+      started_at: at,
+      finished_at: at + 125_000,
+      ...row,
+    }),
+  );
 }
 
 /** What the deploying CI reports back: a signed `deployment_status` webhook for GitHub deployment `id`. */
@@ -322,6 +314,28 @@ describe("/deploy to an environment that needs approval", () => {
     expect((await deployments())[0]!.state).toBe("awaiting_approval");
   });
 
+  it("settles the card and records the error when GitHub refuses the approved deployment", async () => {
+    github.addStatus(REPO, shas[2]!, { context: "ci/build", state: "failure" });
+    const { card } = await requestApproval(ada, { env: "production" });
+
+    // The card is settled, then the approver is told why.
+    const approval = await press(card, "approve", bob, 1);
+
+    expect(approval.followUps[0]!.content).toContain("Commit status checks failed");
+    expect(github.deployments()).toHaveLength(0);
+    const [row] = await deployments();
+    expect(row).toMatchObject({ state: "error", github_deployment_id: null });
+    expect(row!.status_description).toContain("GitHub refused it");
+    expect(customIds(approval.data)).toEqual([]);
+    const settledCard = embedOf(approval.data);
+    expect(settledCard.title).toBe("Approved, but GitHub refused to deploy 1.1.0 to production");
+    expect(field(settledCard, "State")).toContain("Commit status checks failed");
+    const again = await press(card, "approve", root, 1);
+    expect(again.followUps.map((answer) => answer.content)).toEqual([
+      "This deployment is no longer awaiting approval (it is error).",
+    ]);
+  });
+
   it("edits the card in place when another person rejects, and deploys nothing", async () => {
     const { card } = await requestApproval(ada, { env: "production" });
     const rejection = await press(card, "reject", bob);
@@ -361,6 +375,27 @@ describe("approvals beyond the first", () => {
         { id: root.user.id, name: "root" },
       ],
     });
+  });
+
+  it("of approvals, a double click and a rejection pressed at once, exactly one counts", async () => {
+    const { card } = await requestApproval(ada, { env: "production" });
+
+    const answers = await Promise.all([
+      press(card, "approve", bob),
+      press(card, "approve", bob),
+      press(card, "approve", root),
+      press(card, "reject", root),
+    ]);
+
+    const settledBy = answers.filter((answer) => answer.initial.type === 7);
+    expect(settledBy).toHaveLength(1);
+    for (const refused of answers.filter((answer) => answer.initial.type !== 7)) {
+      expect(refused.ephemeral).toBe(true);
+      expect(refused.content).toMatch(/no longer awaiting approval|at the same moment|already approved/);
+    }
+    const [row] = await deployments();
+    expect(row!.state === "rejected" ? 0 : 1).toBe(github.deployments().length);
+    expect(JSON.parse(row!.approved_by)).toHaveLength(row!.state === "rejected" ? 0 : 1);
   });
 
   it("does not deploy when the environment was locked while the request waited", async () => {
@@ -451,6 +486,22 @@ describe("/deploy to an environment without approval", () => {
       .map((edit) => field((edit.body.embeds as FakeEmbed[])[0]!, "State") ?? "");
     expect(states.length).toBeGreaterThan(0);
     expect(states.filter((state) => state.includes("Requested"))).toEqual([]);
+  });
+
+  it("does not mark a deployment errored when GitHub's answer fails after its webhooks said it is running", async () => {
+    const reported = { id: 4243, sha: shas[3]!, ref: shas[3]!, environment: "staging" };
+    github.route("POST", "/repos/:owner/:repo/deployments", async () => {
+      await reportStatus(reported, "in_progress");
+      await switchboard.waitFor(async () => (await deployments())[0]?.state === "in_progress");
+      return { status: 422, body: { message: "Validation Failed" } };
+    });
+
+    const answer = await deploy(carl, "to", { env: "staging", ref: shas[3]! });
+
+    expect(answer.content).toContain("GitHub refused");
+    expect(await deployments()).toEqual([
+      expect.objectContaining({ github_deployment_id: "4243", state: "in_progress" }),
+    ]);
   });
 
   it("says when the ref does not exist, and records nothing", async () => {

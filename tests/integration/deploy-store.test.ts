@@ -18,6 +18,7 @@ import {
 import type { NewDeployment } from "../../src/store/deployment-repository.js";
 import { findLock, lockEnvironment, unlockEnvironment } from "../../src/store/environment-lock-repository.js";
 import { saveReleasePreview, settleReleasePreview } from "../../src/store/release-repository.js";
+import { newDeployment } from "../support/deployment-rows.js";
 
 let directory: string;
 let store: Store;
@@ -33,31 +34,15 @@ afterEach(async () => {
 });
 
 function deployment(patch: Partial<NewDeployment>): NewDeployment {
-  return {
-    environment: "production",
-    repo: "acme/api",
+  return newDeployment({
     ref: "v1.0.0",
-    sha: "a".repeat(40),
     version: "1.0.0",
-    method: "github-deployment",
-    github_deployment_id: null,
-    state: "success",
-    announced_state: null,
     requested_by: "111",
     requested_by_name: "ada",
-    approved_by: "[]",
-    reason: null,
-    previous_sha: null,
-    approval_channel_id: null,
-    approval_message_id: null,
-    status_description: null,
-    log_url: null,
     created_at: 1,
     updated_at: 1,
-    started_at: null,
-    finished_at: null,
     ...patch,
-  };
+  });
 }
 
 describe("environment locks", () => {

@@ -9,6 +9,7 @@ import { signGitHubDelivery } from "../../src/sources/signed-delivery.js";
 import { insertDeployment, listDeployments } from "../../src/store/deployment-repository.js";
 import type { DeploymentRow } from "../../src/store/deployment-repository.js";
 import { startFakeDiscord } from "../fakes/discord-server.js";
+import { newDeployment } from "../support/deployment-rows.js";
 import type { FakeDiscord, FakeEmbed, FakeMessage } from "../fakes/discord-server.js";
 import { FAKE_GITHUB_TOKEN, startFakeGitHub } from "../fakes/github-server.js";
 import type { FakeGitHub } from "../fakes/github-server.js";
@@ -70,6 +71,8 @@ interface DeploymentShape {
   sha?: string;
   ref?: string;
   creator?: string;
+  /** What Switchboard puts in the payload of a deployment requested from chat. */
+  payload?: Record<string, unknown>;
 }
 
 /** A GitHub deployment as webhooks carry it, from the real fixture with this id, environment and commit. */
@@ -82,6 +85,7 @@ function deploymentJson(base: Record<string, unknown>, shape: DeploymentShape): 
     ref: shape.ref ?? "main",
     creator: { ...(base.creator as object), login: shape.creator ?? "Codertocat" },
     created_at: new Date().toISOString(),
+    ...(shape.payload ? { payload: shape.payload } : {}),
   };
 }
 
@@ -272,6 +276,22 @@ describe("deployment cards", () => {
     expect(card.allowed_mentions).toEqual({ parse: [] });
   });
 
+  it("matches each of two requests of the same commit to its own GitHub deployment by the payload's id", async () => {
+    await start(environments(`  - { name: production, repo: ${REPO} }`));
+    const first = await insertDeployment(switchboard.store.db, chatDeployment({ requested_by_name: "ada" }));
+    const second = await insertDeployment(switchboard.store.db, chatDeployment({ requested_by_name: "bob" }));
+    // GitHub's webhook for the second request arrives first, before either id was saved.
+    await sendDeployment({ id: 9101, payload: { switchboard_deployment_id: second.id } });
+    await sendDeployment({ id: 9100, payload: { switchboard_deployment_id: first.id } });
+    await sendStatus({ id: 9101 }, "failure");
+
+    const rows = await deployments();
+    expect(rows).toHaveLength(2);
+    const byId = new Map(rows.map((row) => [row.id, row]));
+    expect(byId.get(first.id)).toMatchObject({ github_deployment_id: "9100", state: "requested" });
+    expect(byId.get(second.id)).toMatchObject({ github_deployment_id: "9101", state: "failure" });
+  });
+
   it("matches a workflow dispatch to the deployment its workflow created", async () => {
     await start(
       environments(
@@ -424,31 +444,63 @@ describe("ship notices", () => {
   });
 });
 
+describe("ship notices after a deployment in between", () => {
+  it("tells only the issues shipped since what ran last, not those of a deployment that succeeded meanwhile", async () => {
+    await start(environments(`  - { name: production, repo: ${REPO}, linear_state: Done }`), true);
+    const earlier = linear!.addIssue({ teamKey: "ENG", title: "Shipped in between", stateType: "started" });
+    const later = linear!.addIssue({ teamKey: "ENG", title: "Ships now", stateType: "started" });
+    const [base, middle, head] = github!.addCommits(REPO, "main", [
+      { message: "feat: the start" },
+      { message: `feat: in between (${earlier.identifier})` },
+      { message: `fix: now (${later.identifier})` },
+    ]);
+    const first = { id: 9030, sha: base! };
+    await sendDeployment(first);
+    await sendStatus(first, "success");
+    // `middle` is on its way when a deployment of `head` is requested from chat, while `base` still runs.
+    const between = { id: 9031, sha: middle! };
+    await sendDeployment(between);
+    await insertDeployment(
+      switchboard.store.db,
+      chatDeployment({
+        github_deployment_id: "9032",
+        sha: head!,
+        previous_sha: base!,
+        ref: "main",
+        version: null,
+      }),
+    );
+    await sendStatus(between, "success");
+    const chat = { id: 9032, sha: head!, ref: "main" };
+    await sendStatus(chat, "success");
+
+    await switchboard.waitFor(async () => {
+      const notices = await switchboard.store.db.selectFrom("ship_notices").select("status").execute();
+      return notices.length === 3 && notices.every((notice) => notice.status === "done");
+    });
+    const commentsOn = (issueId: string) => linear!.comments.filter((comment) => comment.issueId === issueId);
+    expect(commentsOn(earlier.id).map((comment) => comment.body)).toEqual([
+      "Shipped to **production** in main",
+    ]);
+    expect(commentsOn(later.id).map((comment) => comment.body)).toEqual([
+      "Shipped to **production** in main",
+    ]);
+  });
+});
+
 function chatDeployment(overrides: Partial<DeploymentRow>): Parameters<typeof insertDeployment>[1] {
   const now = Date.now();
-  return {
-    environment: "production",
+  return newDeployment({
     repo: REPO,
     ref: "v1.4.0",
     sha: SHA_A,
     version: "1.4.0",
-    method: "github-deployment",
-    github_deployment_id: null,
     state: "requested",
-    announced_state: null,
     requested_by: REQUESTER,
     requested_by_name: "ada",
     approved_by: JSON.stringify([APPROVER]),
-    reason: null,
-    previous_sha: null,
-    approval_channel_id: null,
-    approval_message_id: null,
-    status_description: null,
-    log_url: null,
     created_at: now,
     updated_at: now,
-    started_at: null,
-    finished_at: null,
     ...overrides,
-  };
+  });
 }

@@ -138,6 +138,14 @@ describe("digest", () => {
     discord = await startFakeDiscord({ token: TEST_DISCORD_TOKEN });
     github = await startFakeGitHub();
     linear = await startFakeLinear();
+    await startSwitchboard(
+      `jobs:\n  - name: digest\n    channel: "${CHANNEL}"\n    options:\n      repos: ["acme/api"]\n`,
+    );
+  });
+
+  /** (Re)start Switchboard with this config file, against the fakes. */
+  async function startSwitchboard(config: string): Promise<void> {
+    await switchboard?.close();
     switchboard = await startTestSwitchboard({
       env: {
         DISCORD_TOKEN: TEST_DISCORD_TOKEN,
@@ -147,10 +155,10 @@ describe("digest", () => {
         LINEAR_API_KEY: linear.apiKey,
         LINEAR_API_URL: linear.url,
       },
-      config: `jobs:\n  - name: digest\n    channel: "${CHANNEL}"\n    options:\n      repos: ["acme/api"]\n`,
+      config,
     });
     await discord.gateway.waitForSession();
-  });
+  }
 
   afterEach(async () => {
     await switchboard.close();
@@ -209,6 +217,73 @@ describe("digest", () => {
     expect(quiet.summary).toMatch(/^Nothing to report since .*; posted nothing\.$/);
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(digestMessages()).toEqual([]);
+
+    await startSwitchboard(
+      `jobs:\n  - name: digest\n    channel: "${CHANNEL}"\n    options:\n      post_when_empty: true\n`,
+    );
+    const told = await switchboard.scheduler!.run("digest");
+    expect(told.summary).toMatch(/^Posted a digest in 1 message \(1 in progress\)/);
+    await switchboard.waitFor(() => digestMessages().length > 0);
+    expect(digestMessages()[0]!.content).toContain("**🚧 In progress** (1)");
+  });
+
+  it("lists as completed only what was completed in the period, not old work updated since", async () => {
+    const old = linear.addIssue({ teamKey: "ENG", title: "Finished last month", stateType: "completed" });
+    old.completedAt = new Date(Date.now() - 30 * DAY).toISOString();
+    linear.updateIssue(old.identifier, { title: "Finished last month (renamed today)" });
+    linear.addIssue({ teamKey: "ENG", title: "Finished today", stateType: "completed" });
+    github.addRepo("acme/api");
+
+    const report = await switchboard.scheduler!.run("digest", { dryRun: true });
+
+    expect(report.summary).toMatch(/^Would post a digest in 1 message \(1 completed\)/);
+  });
+
+  it("posts each configured channel its own repositories and teams, one digest each", async () => {
+    const WEB_CHANNEL = "300000000000000062";
+    await startSwitchboard(
+      [
+        "jobs:",
+        "  - name: digest",
+        "    options:",
+        "      channels:",
+        `        - { channel: "${CHANNEL}", repos: ["acme/api"], teams: ["ENG"] }`,
+        `        - { channel: "${WEB_CHANNEL}", repos: ["acme/web"], teams: ["DES"] }`,
+        "",
+      ].join("\n"),
+    );
+    linear.addIssue({ teamKey: "ENG", title: "API work done", stateType: "completed" });
+    linear.addIssue({ teamKey: "DES", title: "Design work done", stateType: "completed" });
+    for (const [repo, number] of [
+      ["acme/api", 10],
+      ["acme/web", 20],
+    ] as const) {
+      github.addRepo(repo);
+      github.addPullRequest(repo, {
+        number,
+        title: `Merged in ${repo}`,
+        state: "closed",
+        merged: true,
+        updatedAt: new Date().toISOString(),
+      });
+    }
+
+    const report = await switchboard.scheduler!.run("digest");
+    expect(report.summary).toBe(
+      `<#${CHANNEL}>: posted a digest in 1 message (1 completed, 1 pull requests merged); ` +
+        `<#${WEB_CHANNEL}>: posted a digest in 1 message (1 completed, 1 pull requests merged).`,
+    );
+    const webMessages = () => discord.messages.filter((message) => message.channelId === WEB_CHANNEL);
+    await switchboard.waitFor(() => digestMessages().length > 0 && webMessages().length > 0);
+    const [api] = digestMessages();
+    const [web, ...more] = webMessages();
+    expect([digestMessages().length, more.length]).toEqual([1, 0]);
+    expect(api!.content).toContain("API work done");
+    expect(api!.content).toContain("acme/api#10");
+    expect(api!.content).not.toMatch(/Design work done|acme\/web/);
+    expect(web!.content).toContain("Design work done");
+    expect(web!.content).toContain("acme/web#20");
+    expect(web!.content).not.toMatch(/API work done|acme\/api/);
   });
 });
 

@@ -3,7 +3,7 @@
  * their title, description or branch get attached to it, and a merged one moves its issue to Done, once.
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { linearKeysOf } from "../../src/jobs/linear-github-sync.js";
+import { pullRequestLinearKeys } from "../../src/deploy/conventional-commits.js";
 import type { GitHubPullRequestSummary } from "../../src/sources/github/github-api.js";
 import { startFakeGitHub } from "../fakes/github-server.js";
 import type { FakeGitHub } from "../fakes/github-server.js";
@@ -122,12 +122,12 @@ describe("Linear keys of a pull request", () => {
   });
 
   it("reads keys from the title and body as written, and from the branch only for known teams", () => {
-    expect(linearKeysOf(pull({ title: "ENG-12 fix", body: "See DES-4" }), ["ENG", "DES"])).toEqual([
+    expect(pullRequestLinearKeys(pull({ title: "ENG-12 fix", body: "See DES-4" }), ["ENG", "DES"])).toEqual([
       "ENG-12",
       "DES-4",
     ]);
-    expect(linearKeysOf(pull({ headBranch: "ada/eng-7-utf-8-names" }), ["ENG"])).toEqual(["ENG-7"]);
-    expect(linearKeysOf(pull({ headBranch: "fix/step-2" }), ["ENG"])).toEqual([]);
-    expect(linearKeysOf(pull({ title: "eng-5 lower case" }), ["ENG"])).toEqual([]);
+    expect(pullRequestLinearKeys(pull({ headBranch: "ada/eng-7-utf-8-names" }), ["ENG"])).toEqual(["ENG-7"]);
+    expect(pullRequestLinearKeys(pull({ headBranch: "fix/step-2" }), ["ENG"])).toEqual([]);
+    expect(pullRequestLinearKeys(pull({ title: "eng-5 lower case" }), ["ENG"])).toEqual([]);
   });
 });

@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { RECONCILED_ACTOR } from "../../src/jobs/linear-reconcile.js";
 import { loadLinearFixture } from "../../src/sources/linear/fixtures.js";
 import { signLinearDelivery } from "../../src/sources/signed-delivery.js";
-import { findJobState } from "../../src/store/job-run-repository.js";
+import { findJobState, saveJobState } from "../../src/store/job-run-repository.js";
 import { startFakeDiscord } from "../fakes/discord-server.js";
 import type { FakeDiscord } from "../fakes/discord-server.js";
 import { startFakeLinear } from "../fakes/linear-server.js";
@@ -127,7 +127,52 @@ describe("linear-reconcile", () => {
 
     const again = await switchboard.scheduler!.run("linear-reconcile");
     expect(again).toMatchObject({ outcome: "ok", items: 0 });
+
+    // Even read again from an older cursor (a restored backup, a lost job_state row), it is not posted twice.
+    await saveJobState(switchboard.store.db, "linear-reconcile", {
+      cursor: new Date(Date.parse(missed.createdAt) - 60_000).toISOString(),
+      updated_at: Date.now(),
+    });
+    const replayed = await switchboard.scheduler!.run("linear-reconcile");
+    expect(replayed).toMatchObject({ outcome: "ok", items: 0 });
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(reconciledPosts(missed)).toHaveLength(1);
+  });
+
+  it("misses none of several issues a bulk edit gave one update time, across a run's limit", async () => {
+    await switchboard.close();
+    switchboard = await startTestSwitchboard({
+      env: {
+        DISCORD_TOKEN: TEST_DISCORD_TOKEN,
+        DISCORD_API_URL: discord.url,
+        DISCORD_DEFAULT_CHANNEL_ID: CHANNEL,
+        LINEAR_API_KEY: linear.apiKey,
+        LINEAR_API_URL: linear.url,
+      },
+      config: `jobs:\n  - name: linear-reconcile\n    options: { grace_minutes: 0, max_issues: 2 }\n`,
+    });
+    const bulk = ["One", "Two", "Three"].map((title) => linear.addIssue({ teamKey: "ENG", title }));
+    const at = new Date(Date.now() - 60_000).toISOString();
+    for (const issue of bulk) {
+      linear.updateIssue(issue.id, { stateType: "started" });
+      issue.updatedAt = at;
+    }
+    const later = linear.addIssue({ teamKey: "ENG", title: "Later" });
+    linear.updateIssue(later.id, { stateType: "started" });
+    later.updatedAt = new Date(Date.now() - 30_000).toISOString();
+
+    const runs = [];
+    for (let run = 0; run < 3; run++) runs.push(await switchboard.scheduler!.run("linear-reconcile"));
+
+    // The limit is 2, but a run does not stop between issues of one time: the next run would skip the rest.
+    expect(runs.map((report) => report.items)).toEqual([3, 1, 0]);
+    const reconciled = await switchboard.store.db
+      .selectFrom("inbox")
+      .select("delivery_id")
+      .where("delivery_id", "like", "reconcile:%")
+      .execute();
+    expect(reconciled.map((row) => row.delivery_id).sort()).toEqual(
+      [...bulk, later].map((issue) => `reconcile:${issue.id}:${issue.updatedAt}`).sort(),
+    );
   });
 });

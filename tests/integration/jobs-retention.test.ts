@@ -7,7 +7,7 @@ import { listRecentAudit } from "../../src/store/audit-repository.js";
 import { findJobState, listJobRuns } from "../../src/store/job-run-repository.js";
 import { startFakeDiscord } from "../fakes/discord-server.js";
 import type { FakeDiscord } from "../fakes/discord-server.js";
-import { createBotDriver } from "../support/discord-bot-driver.js";
+import { autocomplete, createBotDriver } from "../support/discord-bot-driver.js";
 import type { BotDriver } from "../support/discord-bot-driver.js";
 import { TEST_DISCORD_TOKEN, startTestSwitchboard } from "../support/switchboard-harness.js";
 import type { TestSwitchboard } from "../support/switchboard-harness.js";
@@ -45,6 +45,53 @@ async function seed(): Promise<void> {
   await db.deleteFrom("inbox").execute();
   await db.deleteFrom("outbox").execute();
   await db.deleteFrom("audit_log").where("user_name", "=", "old").execute();
+  await db.deleteFrom("job_runs").execute();
+  await db.deleteFrom("pr_reminders").execute();
+  await db.deleteFrom("release_previews").execute();
+  const preview = (id: string, age: number) => ({
+    id,
+    release_name: "acme/api",
+    repo: "acme/api",
+    branch: "main",
+    version: "1.0.0",
+    tag: "v1.0.0",
+    target_sha: "a".repeat(40),
+    base_tag: null,
+    prerelease: 0,
+    dry_run: 0,
+    notes: "",
+    linear_keys: "[]",
+    created_by: "1",
+    created_at: now - age,
+    expires_at: now - age + 30 * 60_000,
+    status: "pending",
+  });
+  await db
+    .insertInto("release_previews")
+    .values([preview("old-preview", 31 * DAY), preview("new-preview", DAY)])
+    .execute();
+  const run = (job: string, age: number) => ({
+    job,
+    trigger: "schedule" as const,
+    started_at: now - age,
+    finished_at: now - age,
+    outcome: "ok" as const,
+    items: 0,
+    summary: "",
+    error: null,
+    dry_run: 0,
+  });
+  await db
+    .insertInto("job_runs")
+    .values([run("old-run", 31 * DAY), run("new-run", DAY)])
+    .execute();
+  await db
+    .insertInto("pr_reminders")
+    .values([
+      { pr_key: "acme/api#1", channel_id: "300000000000000010", reminded_at: now - 31 * DAY },
+      { pr_key: "acme/api#2", channel_id: "300000000000000010", reminded_at: now - DAY },
+    ])
+    .execute();
   const delivery = (id: string, status: "processed" | "pending", age: number) => ({
     source: "github" as const,
     delivery_id: id,
@@ -114,7 +161,22 @@ async function counts() {
   const inbox = await db.selectFrom("inbox").select("delivery_id").orderBy("delivery_id").execute();
   const outbox = await db.selectFrom("outbox").select(["status", "created_at"]).execute();
   const oldAudit = await db.selectFrom("audit_log").select("id").where("user_name", "=", "old").execute();
-  return { inbox: inbox.map((row) => row.delivery_id), outbox: outbox.length, oldAudit: oldAudit.length };
+  const runs = await db
+    .selectFrom("job_runs")
+    .select("job")
+    .where("job", "like", "%-run")
+    .orderBy("job")
+    .execute();
+  const reminders = await db.selectFrom("pr_reminders").select("pr_key").orderBy("pr_key").execute();
+  const previews = await db.selectFrom("release_previews").select("id").orderBy("id").execute();
+  return {
+    inbox: inbox.map((row) => row.delivery_id),
+    outbox: outbox.length,
+    oldAudit: oldAudit.length,
+    jobRuns: runs.map((row) => row.job),
+    reminders: reminders.map((row) => row.pr_key),
+    previews: previews.map((row) => row.id),
+  };
 }
 
 describe("retention", () => {
@@ -129,11 +191,18 @@ describe("retention", () => {
 
     expect(answer.ephemeral).toBe(true);
     expect(answer.content).toContain(
-      "Ran **retention** (dry run): Would delete 1 inbox deliveries, 1 sent messages, 1 dead letters, 1 audit entries",
+      "Ran **retention** (dry run): Would delete 1 inbox deliveries, 1 sent messages, 1 dead letters, 1 audit entries, 1 job runs",
     );
-    expect(await counts()).toEqual({ inbox: ["new", "old", "stuck"], outbox: 5, oldAudit: 1 });
+    expect(await counts()).toEqual({
+      inbox: ["new", "old", "stuck"],
+      outbox: 5,
+      oldAudit: 1,
+      jobRuns: ["new-run", "old-run"],
+      reminders: ["acme/api#1", "acme/api#2"],
+      previews: ["new-preview", "old-preview"],
+    });
     const [run] = await listJobRuns(switchboard.store.db, "retention", 1);
-    expect(run).toMatchObject({ outcome: "ok", dry_run: 1, trigger: "manual", items: 4 });
+    expect(run).toMatchObject({ outcome: "ok", dry_run: 1, trigger: "manual", items: 5 });
   });
 
   it("prunes records past their configured ages, keeps pending work, and reclaims the space", async () => {
@@ -144,11 +213,18 @@ describe("retention", () => {
     });
 
     expect(answer.content).toContain(
-      "Ran **retention**: Deleted 1 inbox deliveries, 1 sent messages, 1 dead letters, 1 audit entries",
+      "Ran **retention**: Deleted 1 inbox deliveries, 1 sent messages, 1 dead letters, 1 audit entries, 1 job runs",
     );
     expect(answer.content).toMatch(/ran (VACUUM|incremental_vacuum)/);
     // The stuck pending delivery and the pending message are never pruned, however old.
-    expect(await counts()).toEqual({ inbox: ["new", "stuck"], outbox: 3, oldAudit: 0 });
+    expect(await counts()).toEqual({
+      inbox: ["new", "stuck"],
+      outbox: 3,
+      oldAudit: 0,
+      jobRuns: ["new-run"],
+      reminders: ["acme/api#2"],
+      previews: ["new-preview"],
+    });
     // The database now gives freed pages back incrementally (auto_vacuum = 2).
     expect(Number(switchboard.store.sqlite!.pragma("auto_vacuum", { simple: true }))).toBe(2);
   });
@@ -225,6 +301,12 @@ describe("/jobs", () => {
   });
 
   it("offers job names as the user types", async () => {
-    expect(switchboard.scheduler?.names()).toContain("retention");
+    const answer = await driver.invoke(
+      autocomplete("jobs", { ...admin, subcommand: "run", options: { name: "linear" }, focused: "name" }),
+    );
+    expect(answer.data.choices).toEqual([
+      { name: "linear-github-sync", value: "linear-github-sync" },
+      { name: "linear-reconcile", value: "linear-reconcile" },
+    ]);
   });
 });

@@ -108,7 +108,22 @@ describe("stale-prs", () => {
     expect(reminder!.allowed_mentions).toEqual({ parse: [], users: [REVIEWER_DISCORD_ID] });
 
     const again = await switchboard.scheduler!.run("stale-prs");
-    expect(again).toMatchObject({ outcome: "ok", items: 0, summary: "No stale pull requests in acme/api." });
+    expect(again).toMatchObject({
+      outcome: "ok",
+      items: 0,
+      summary: "No stale pull requests to remind about in acme/api (1 already reminded this period).",
+    });
+
+    // A period (2 business days, so at least 4 calendar days back is always past) later, it is reminded again.
+    await switchboard.store.db
+      .updateTable("pr_reminders")
+      .set({ reminded_at: Date.now() - 4 * DAY })
+      .execute();
+    const later = await switchboard.scheduler!.run("stale-prs");
+    expect(later).toMatchObject({ outcome: "ok", items: 1 });
+    await switchboard.waitFor(
+      () => discord.messages.filter((message) => message.channelId === CHANNEL).length === 2,
+    );
   });
 });
 

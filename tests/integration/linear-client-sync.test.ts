@@ -54,4 +54,22 @@ describe("Linear client: state moves, attachments and updates since a cursor", (
     ]);
     expect(await client.listIssuesUpdatedSince(updated.at(-1)!.updatedAt)).toEqual([]);
   });
+
+  it("lists issues completed after a time, by completion and not by later edits, and not once reopened", async () => {
+    const cursor = linear.now();
+    const done = linear.addIssue({ teamKey: "ENG", title: "Done today" });
+    const reopened = linear.addIssue({ teamKey: "ENG", title: "Reopened" });
+    const earlier = linear.addIssue({ teamKey: "ENG", title: "Done before", stateType: "completed" });
+    earlier.completedAt = new Date(Date.parse(cursor) - 60_000).toISOString();
+    await client.moveIssueToState(done.identifier, "Done");
+    await client.moveIssueToState(reopened.identifier, "Done");
+    await client.moveIssueToState(reopened.identifier, "In Progress");
+    linear.updateIssue(earlier.identifier, { title: "Done before, renamed after" });
+
+    const completed = await client.listIssuesCompletedSince(cursor);
+
+    expect(completed.map((issue) => [issue.identifier, issue.state.type])).toEqual([
+      [done.identifier, "completed"],
+    ]);
+  });
 });

@@ -35,6 +35,7 @@ releases:
   - repo: acme/roles
   - repo: acme/fresh
   - repo: acme/linked
+  - repo: acme/many
   - name: sdk
     repo: acme/mono
     tag_prefix: sdk-v
@@ -203,11 +204,12 @@ describe("/release preview then confirm", () => {
     expect(github.releases("acme/api")).toHaveLength(1);
   });
 
-  it("names the Linear issues of the pull requests too: their descriptions and Linear-style branches", async () => {
+  it("names the Linear issues of the pull requests too, and credits each change to its pull request's author", async () => {
     seedRepo("acme/linked");
     github.addCommits("acme/linked", "main", [
       { message: "fix: token refresh (#13)", author: "grace" },
-      { message: "fix: retry budget (#14)", author: "linus" },
+      // A merge commit's author is whoever merged; the change is credited to the pull request's author.
+      { message: "Merge pull request #14 from acme/retries\n\nfix: retry budget", author: "linus" },
     ]);
     github.addPullRequest("acme/linked", {
       number: 13,
@@ -220,6 +222,7 @@ describe("/release preview then confirm", () => {
     github.addPullRequest("acme/linked", {
       number: 14,
       title: "fix: retry budget",
+      author: "margaret",
       // Upper-cased, `release-2` looks like a key; no team named RELEASE, so it is not one.
       head: { ref: "linus/release-2-retries", sha: "b".repeat(40) },
       state: "closed",
@@ -229,11 +232,28 @@ describe("/release preview then confirm", () => {
     const shown = await preview({ repo: "acme/linked" });
     expect(field(shown, "Linear issues")).toBe("ENG-7, ENG-9, OPS-4, ENG-10");
     expect(embedOf(shown).description).toContain("ENG-7, ENG-9, OPS-4, ENG-10");
+    expect(embedOf(shown).description).toContain(
+      "- retry budget ([#14](https://github.com/acme/linked/pull/14)) by @margaret",
+    );
 
     await press(`release:confirm:${previewId(shown)}`);
-    expect(github.releases("acme/linked")[0]!.body).toContain("### Linear issues\n\nENG-7, ENG-9, OPS-4, ENG-10");
+    expect(github.releases("acme/linked")[0]!.body).toContain(
+      "### Linear issues\n\nENG-7, ENG-9, OPS-4, ENG-10",
+    );
     const [recorded] = await releasesRecorded("acme/linked");
     expect(recorded!.linear_keys).toBe('["ENG-7","ENG-9","OPS-4","ENG-10"]');
+  });
+
+  it("finds the latest version among more tags than GitHub lists on one page", async () => {
+    const [released] = github.addCommits("acme/many", "main", [{ message: "feat: one", author: "grace" }]);
+    // The fake lists the newest tag first, so v2.4.0 comes after the 120 older-looking ones.
+    github.tag("acme/many", "v2.4.0", released);
+    for (let patch = 0; patch < 120; patch++) github.tag("acme/many", `v1.0.${patch}`, released);
+    github.addCommits("acme/many", "main", [{ message: "fix: two", author: "grace" }]);
+
+    const shown = await preview({ repo: "acme/many" });
+    expect(embedOf(shown).title).toBe("Release preview: acme/many v2.4.1");
+    expect(field(shown, "Since")).toBe("`v2.4.0`");
   });
 
   it("cuts numbered prereleases and marks them as such", async () => {
@@ -397,5 +417,16 @@ describe("/release refusals change nothing", () => {
     expect(writes).toEqual([]);
     expect(await releasesRecorded("acme/dry")).toEqual([]);
     expect(await outboxCount()).toBe(before);
+
+    // The audit log tells a dry run from a release.
+    const audited = await switchboard.store.db
+      .selectFrom("audit_log")
+      .selectAll()
+      .where("action", "=", "release confirm")
+      .execute();
+    const options = audited.map((row) => JSON.parse(row.options) as Record<string, unknown>);
+    expect(options.filter((logged) => logged.release === "acme/dry")).toEqual([
+      expect.objectContaining({ tag: "v1.3.0", "dry-run": true }),
+    ]);
   });
 });

@@ -26,6 +26,7 @@ import { FAKE_GITHUB_TOKEN, startFakeGitHub } from "../fakes/github-server.js";
 import type { FakeGitHub } from "../fakes/github-server.js";
 import { FAKE_LINEAR_API_KEY, startFakeLinear } from "../fakes/linear-server.js";
 import type { FakeIssue, FakeLinear } from "../fakes/linear-server.js";
+import { newDeployment } from "../support/deployment-rows.js";
 
 const REPO = "acme/api";
 let directory: string;
@@ -78,30 +79,23 @@ function worker(linearState = "Done") {
 
 /** A successful deployment of `sha` after `previous`, and its pending notice. */
 async function shipped(sha: string, previous: string | null, ref = "v1.2.3"): Promise<number> {
-  const deployment = await insertDeployment(store.db, {
-    environment: "production",
-    repo: REPO,
-    ref,
-    sha,
-    version: ref.replace(/^v/, ""),
-    method: "github-deployment",
-    github_deployment_id: "1",
-    state: "success",
-    announced_state: "success",
-    requested_by: null,
-    requested_by_name: "ada",
-    approved_by: "[]",
-    reason: null,
-    previous_sha: previous,
-    approval_channel_id: null,
-    approval_message_id: null,
-    status_description: null,
-    log_url: null,
-    created_at: now,
-    updated_at: now,
-    started_at: now,
-    finished_at: now,
-  });
+  const deployment = await insertDeployment(
+    store.db,
+    newDeployment({
+      repo: REPO,
+      ref,
+      sha,
+      version: ref.replace(/^v/, ""),
+      github_deployment_id: "1",
+      announced_state: "success",
+      requested_by_name: "ada",
+      previous_sha: previous,
+      created_at: now,
+      updated_at: now,
+      started_at: now,
+      finished_at: now,
+    }),
+  );
   await insertShipNotice(store.db, deployment.id, now);
   return deployment.id;
 }
@@ -153,6 +147,24 @@ describe("ship notices", () => {
     const count = (outcome: string) => counted.values.find((v) => v.labels.outcome === outcome)?.value ?? 0;
     expect(count("error")).toBe(1);
     expect(count("ok")).toBe(issues.length);
+  });
+
+  it("also tells the issues that only the shipped pull requests name, in their description", async () => {
+    const issue = linear.addIssue({ teamKey: "ENG", title: "Named in the PR only", stateType: "started" });
+    const [base] = github.addCommits(REPO, "main", [{ message: "chore: start" }]);
+    github.addPullRequest(REPO, {
+      number: 42,
+      title: "Faster search",
+      body: `Closes ${issue.identifier}`,
+      state: "closed",
+      merged: true,
+    });
+    const [head] = github.addCommits(REPO, "main", [{ message: "feat: faster search (#42)" }]);
+    await shipped(head!, base!);
+
+    expect(await worker().processDue()).toBe(1);
+    expect(commentsOn(issue)).toHaveLength(1);
+    expect(issue.state.name).toBe("Done");
   });
 
   it("carries on after the issues already told, without commenting on them again", async () => {

@@ -12,6 +12,7 @@ import { renderDeployBoard, renderDeployHistory } from "../../src/discord/render
 import { LIMITS, embedLength } from "../../src/discord/render/message.js";
 import type { GitHubCommit } from "../../src/sources/github/github-api.js";
 import type { DeploymentRow } from "../../src/store/deployment-repository.js";
+import { deploymentRow } from "../support/deployment-rows.js";
 
 const NOW = Date.parse("2026-11-25T12:00:00Z");
 const ADA = "500000000000000001";
@@ -38,32 +39,19 @@ const [production, staging, preview] = config.environments as [
 ];
 
 function deployment(row: Partial<DeploymentRow> = {}): DeploymentRow {
-  return {
+  return deploymentRow({
     id: 7,
-    environment: "production",
-    repo: "acme/api",
-    ref: "v1.2.0",
     sha: SHA,
-    version: "1.2.0",
-    method: "github-deployment",
     github_deployment_id: "99",
-    state: "success",
     announced_state: "success",
     requested_by: ADA,
     requested_by_name: "ada",
-    approved_by: "[]",
-    reason: null,
-    previous_sha: null,
-    approval_channel_id: null,
-    approval_message_id: null,
-    status_description: null,
-    log_url: null,
     created_at: NOW - 600_000,
     updated_at: NOW - 400_000,
     started_at: NOW - 590_000,
     finished_at: NOW - 465_000,
     ...row,
-  };
+  });
 }
 
 function commit(n: number, message = `feat: change number ${n}`): GitHubCommit {

@@ -9,36 +9,26 @@ import { planDeploymentCard, renderOnCallPing } from "../../src/deploy/deploymen
 import { shippedVersion } from "../../src/deploy/ship-notices.js";
 import type { EnvironmentConfig } from "../../src/config/config-file.js";
 import type { DeploymentRow } from "../../src/store/deployment-repository.js";
+import { deploymentRow } from "../support/deployment-rows.js";
 
 const STARTED = Date.parse("2026-03-02T10:00:00Z");
 
 function deployment(overrides: Partial<DeploymentRow> = {}): DeploymentRow {
-  return {
+  return deploymentRow({
     id: 7,
-    environment: "production",
-    repo: "acme/api",
     ref: "v1.2.3",
     sha: "0123456789abcdef0123456789abcdef01234567",
     version: "1.2.3",
-    method: "github-deployment",
     github_deployment_id: "99",
     state: "in_progress",
-    announced_state: null,
     requested_by: "111111111111111111",
     requested_by_name: "ada",
     approved_by: JSON.stringify(["222222222222222222"]),
-    reason: null,
-    previous_sha: null,
-    approval_channel_id: null,
-    approval_message_id: null,
-    status_description: null,
-    log_url: null,
     created_at: STARTED,
     updated_at: STARTED,
     started_at: STARTED,
-    finished_at: null,
     ...overrides,
-  };
+  });
 }
 
 const fields = (card: ReturnType<typeof renderDeploymentCard>) =>

@@ -12,6 +12,7 @@ import { ConfigError } from "../../src/config/config-error.js";
 import { parseConfigFile } from "../../src/config/config-file.js";
 import type { JobConfig } from "../../src/config/config-file.js";
 import { defineJob } from "../../src/jobs/job.js";
+import { retention } from "../../src/jobs/retention.js";
 import type { Job, JobContext } from "../../src/jobs/job.js";
 import { SCHEDULER_LEASE, createScheduler } from "../../src/jobs/scheduler.js";
 import type { Scheduler } from "../../src/jobs/scheduler.js";
@@ -430,6 +431,41 @@ describe("configuration", () => {
     expect(() => parseConfigFile(yaml, "switchboard.yaml")).toThrow(
       /jobs\.0\.schedule: job "digest": "61 9 \* \* 1-5" is not a valid cron expression \(minute: 61 is a invalid expression for minute\)/,
     );
+  });
+
+  it("refuses to prune delivery ids before GitHub stops redelivering them, saying why", async () => {
+    const store = await open();
+    const start = (inboxDays: number) =>
+      createScheduler({
+        jobs: [retention],
+        config: [{ name: "retention", options: { inbox_days: inboxDays } }],
+        services: { store, config: parseConfigFile("", "test.yaml") },
+        logger: quiet(),
+        metrics: createMetrics(),
+      });
+    expect(() => start(2)).toThrow(
+      'jobs: job "retention" has invalid options: inbox_days: must be at least 3: delivery ids are kept while GitHub can still redeliver them (3 days).',
+    );
+    expect(() => start(3)).not.toThrow();
+  });
+
+  it("stops start-up when a job that posts has no channel, and fails a manual run of one left unlisted", async () => {
+    const store = await open();
+    const poster = defineJob({ ...recordingJob("poster").job, needsChannel: true, enabledByDefault: false });
+    const create = (config: JobConfig[]) =>
+      createScheduler({
+        jobs: [poster],
+        config,
+        services: { store, config: parseConfigFile("", "test.yaml") },
+        logger: quiet(),
+        metrics: createMetrics(),
+      });
+    const reason =
+      'job "poster" posts to Discord but has no channel: set its `channel` under `jobs:` or DISCORD_DEFAULT_CHANNEL_ID.';
+    expect(() => create([{ name: "poster", options: {} }])).toThrow(`jobs: ${reason}`);
+
+    const report = await create([]).run("poster");
+    expect(report).toMatchObject({ outcome: "error", error: `The ${reason}` });
   });
 
   it("refuses an unknown time zone and a job name no job has", async () => {

@@ -239,6 +239,24 @@ describe("status page: environments", () => {
     expect(text).toContain("fix the cause, then run switchboard outbox retry");
     expect(text).toContain("#9 to channel 123456789012345678: Missing Access");
   });
+
+  it("never shows a channel webhook's token quoted in a dead letter's error", () => {
+    const token = "s3cr3t-T0ken_value";
+    const text = visibleText(
+      page({
+        outbox: { pending: 0, dead: 1 },
+        deadLetters: [
+          {
+            id: 4,
+            channel_id: "123456789012345678",
+            last_error: `POST https://discord.com/api/webhooks/123456789012345678/${token} failed: 404 Unknown Webhook`,
+          } as never,
+        ],
+      }),
+    );
+    expect(text).toContain("webhooks/123456789012345678/[REDACTED] failed: 404 Unknown Webhook");
+    expect(text).not.toContain(token);
+  });
 });
 
 describe("status page: durations", () => {

@@ -36,6 +36,8 @@ export function renderApprovalCard(input: {
 }): ApprovalCard {
   const { deployment, environment, changes } = input;
   const pending = deployment.state === "awaiting_approval";
+  // On this card `error` only ever means GitHub refused the approved deployment (the status description says why).
+  const refused = deployment.state === "error";
   const what = deploymentLabel(deployment);
   const approvers = parseApprovers(deployment.approved_by);
   const fields: EmbedField[] = [
@@ -58,7 +60,7 @@ export function renderApprovalCard(input: {
   if (!pending) {
     fields.unshift({
       name: "State",
-      value: `${DEPLOYMENT_STATE_LABELS[deployment.state] ?? deployment.state}${deployment.state === "rejected" && deployment.status_description ? ` · ${escapeMarkdown(deployment.status_description)}` : ""}`,
+      value: `${DEPLOYMENT_STATE_LABELS[deployment.state] ?? deployment.state}${(deployment.state === "rejected" || refused) && deployment.status_description ? ` · ${escapeMarkdown(truncate(oneLine(deployment.status_description), 300))}` : ""}`,
       inline: false,
     });
   }
@@ -66,12 +68,20 @@ export function renderApprovalCard(input: {
     ? `Approve deploying ${what} to ${environment.name}?`
     : deployment.state === "rejected"
       ? `Rejected: ${what} to ${environment.name}`
-      : `Approved: deploying ${what} to ${environment.name}`;
+      : refused
+        ? `Approved, but GitHub refused to deploy ${what} to ${environment.name}`
+        : `Approved: deploying ${what} to ${environment.name}`;
   const message = fitMessage({
     embeds: [
       {
         title: truncate(oneLine(title), LIMITS.embedTitle),
-        color: pending ? COLORS.warning : deployment.state === "rejected" ? COLORS.neutral : COLORS.success,
+        color: pending
+          ? COLORS.warning
+          : deployment.state === "rejected"
+            ? COLORS.neutral
+            : refused
+              ? COLORS.failure
+              : COLORS.success,
         description: changes,
         fields,
         footer: { text: `Deployment #${deployment.id} · ${environment.repo} · ${deployment.method}` },

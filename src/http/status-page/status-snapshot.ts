@@ -10,6 +10,7 @@ import type { EnvironmentConfig, FreezeConfig } from "../../config/config-file.j
 import { activeFreeze, describeFreeze } from "../../deploy/deploy-policy.js";
 import { isFinished } from "../../deploy/deployment-state.js";
 import { truncate } from "../../events/text.js";
+import { scrubWebhookTokens } from "../../observability/logger.js";
 import type { DeploymentRow } from "../../store/deployment-repository.js";
 import type { EnvironmentLockRow } from "../../store/environment-lock-repository.js";
 import type { OutboxRow } from "../../store/outbox-repository.js";
@@ -134,8 +135,9 @@ export function buildStatusSnapshot(facts: StatusFacts): StatusSnapshot {
       deadLetters: facts.deadLetters.map((row) => ({
         id: row.id,
         channel: row.channel_id,
-        // Discord's answer, cut: the page lists a few, the store keeps the rest.
-        error: row.last_error === null ? null : truncate(row.last_error, 300),
+        // Discord's answer, cut: the page lists a few, the store keeps the rest. An error from a channel
+        // webhook can quote its URL, whose last segment is a token: the page is readable by anyone who reaches it.
+        error: row.last_error === null ? null : truncate(scrubWebhookTokens(row.last_error), 300),
       })),
     },
   };

@@ -432,7 +432,22 @@ function deploymentInfo(deployment: GitHubDeployment, repositoryUrl: string): Gi
     creator: deployment.creator?.login ?? "",
     // A deployment has only an API URL; the repository's deployments page is the one a person can open.
     url: `${repositoryUrl}/deployments`,
+    ...switchboardIdOf(deployment.payload),
   };
+}
+
+/** `switchboard_deployment_id` from a deployment's payload (see deploy-service.ts deploymentPayload). */
+function switchboardIdOf(payload: unknown): { switchboardId?: number } {
+  let value = payload;
+  if (typeof value === "string") {
+    try {
+      value = JSON.parse(value);
+    } catch {
+      return {};
+    }
+  }
+  const id = (value as { switchboard_deployment_id?: unknown } | null)?.switchboard_deployment_id;
+  return typeof id === "number" && Number.isSafeInteger(id) && id > 0 ? { switchboardId: id } : {};
 }
 
 function deploymentBranch(deployment: GitHubDeployment): { branch?: string } {

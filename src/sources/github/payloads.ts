@@ -198,6 +198,8 @@ export const GitHubDeploymentSchema = z.looseObject({
   description: z.string().nullable(),
   creator: GitHubUserSchema.nullable(),
   created_at: z.string(),
+  /** Whatever the creator attached: an object, or (older API clients) a JSON string. */
+  payload: z.unknown().optional(),
 });
 export type GitHubDeployment = z.infer<typeof GitHubDeploymentSchema>;
 

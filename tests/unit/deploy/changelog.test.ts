@@ -1,9 +1,5 @@
 import { describe, expect, it } from "vitest";
-import {
-  collectLinearKeys,
-  renderReleaseNotes,
-  renderReleaseNotesForDiscord,
-} from "../../../src/deploy/changelog.js";
+import { collectLinearKeys, fitNotesForDiscord, renderReleaseNotes } from "../../../src/deploy/changelog.js";
 import { DEFAULT_CHANGELOG_SECTIONS } from "../../../src/config/config-file.js";
 import { cancelReverts, parseCommit } from "../../../src/deploy/conventional-commits.js";
 import type { GitHubCommit } from "../../../src/sources/github/github-api.js";
@@ -110,20 +106,20 @@ describe("renderReleaseNotes", () => {
   });
 });
 
-describe("renderReleaseNotesForDiscord", () => {
+describe("release notes in Discord (fitNotesForDiscord on the stored notes)", () => {
   it("fits the limit, says how many lines were left out and keeps the compare link", () => {
     const commits = Array.from({ length: 300 }, (_, i) =>
       commit(`fix: repair thing number ${i} (#${i + 1})`),
     );
-    const text = renderReleaseNotesForDiscord(
-      {
+    const text = fitNotesForDiscord(
+      renderReleaseNotes({
         repoUrl: REPO_URL,
         commits,
         sections: DEFAULT_CHANGELOG_SECTIONS,
         previousTag: "v1.0.0",
         tag: "v1.0.1",
         linearKeys: [],
-      },
+      }),
       4096,
     );
     expect(text.length).toBeLessThanOrEqual(4096);
@@ -133,18 +129,18 @@ describe("renderReleaseNotesForDiscord", () => {
     expect(text.endsWith(`**Full changelog:** ${REPO_URL}/compare/v1.0.0...v1.0.1`)).toBe(true);
   });
 
-  it("shortens very long subjects", () => {
-    const text = renderReleaseNotesForDiscord(
-      {
-        repoUrl: REPO_URL,
-        commits: [commit(`feat: ${"x".repeat(500)}`)],
-        sections: DEFAULT_CHANGELOG_SECTIONS,
-        tag: "v1.0.0",
-        linearKeys: [],
-      },
-      4096,
-    );
-    expect(text).toMatch(/x…/);
+  it("shortens very long subjects in Discord, keeping the pull request link and the author", () => {
+    const notes = renderReleaseNotes({
+      repoUrl: REPO_URL,
+      commits: [commit(`feat: ${"x".repeat(500)} (#7)`)],
+      sections: DEFAULT_CHANGELOG_SECTIONS,
+      tag: "v1.0.0",
+      linearKeys: [],
+    });
+    // GitHub gets the subject whole; Discord a shortened one.
+    expect(notes).toContain(`- ${"x".repeat(500)} ([#7](${REPO_URL}/pull/7)) by @octocat`);
+    const text = fitNotesForDiscord(notes, 4096);
+    expect(text).toContain(`**Features**\n- ${"x".repeat(119)}… ([#7](${REPO_URL}/pull/7)) by @octocat\n`);
     expect(text.length).toBeLessThan(400);
   });
 });

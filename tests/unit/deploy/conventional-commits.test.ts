@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { cancelReverts, extractLinearKeys, parseCommit } from "../../../src/deploy/conventional-commits.js";
+import {
+  cancelReverts,
+  extractLinearKeys,
+  parseCommit,
+  pullRequestLinearKeys,
+} from "../../../src/deploy/conventional-commits.js";
 import type { GitHubCommit } from "../../../src/sources/github/github-api.js";
 
 let counter = 0;
@@ -38,6 +43,23 @@ describe("extractLinearKeys", () => {
 
   it("can keep only the workspace's teams", () => {
     expect(extractLinearKeys("ENG-1 UTF-8 OPS-2", { teams: ["eng", "UTF"] })).toEqual(["ENG-1", "UTF-8"]);
+  });
+});
+
+describe("pullRequestLinearKeys", () => {
+  it("reads the title and description as written, and Linear's lower-case branch names for known teams", () => {
+    const pull = {
+      title: "fix: login (ENG-3)",
+      body: "Also closes OPS-4.",
+      headBranch: "alice/eng-12-fix_login",
+    };
+    expect(pullRequestLinearKeys(pull, ["ENG"])).toEqual(["ENG-3", "OPS-4", "ENG-12"]);
+  });
+
+  it("does not take branch words for keys of teams it does not know", () => {
+    const pull = { title: "fix: retries", body: "", headBranch: "release-2-step-3" };
+    expect(pullRequestLinearKeys(pull, ["ENG"])).toEqual([]);
+    expect(pullRequestLinearKeys(pull, [])).toEqual([]);
   });
 });
 

@@ -82,6 +82,42 @@ describe("planRelease", () => {
     expect(plan.commits.map((commit) => commit.subject)).toEqual(["c", "d"]);
   });
 
+  it("names the Linear issues in pull request branches of the workspace's teams", async () => {
+    const { github } = history({
+      messages: ["feat: a", "fix: b (#5)", "fix: c (#6)"],
+      tags: { "v1.0.0": 0 },
+    });
+    const pull = (number: number, headBranch: string) => ({
+      repo: "acme/api",
+      number,
+      title: "fix",
+      url: `https://github.com/acme/api/pull/${number}`,
+      author: "ada",
+      authorType: "User" as const,
+      state: "merged" as const,
+      draft: false,
+      labels: [],
+      requestedReviewers: [],
+      headBranch,
+      body: "",
+      createdAt: "2026-01-01T00:00:00Z",
+      updatedAt: "2026-01-01T00:00:00Z",
+    });
+    const withPulls: GitHubApi = {
+      ...github,
+      // Most recently updated first, as GitHub lists them; #99 is not in the release.
+      listPullRequests: async () => [
+        pull(99, "bob/web-1-x"),
+        pull(6, "ada/web-7-y"),
+        pull(5, "ada/step-2-z"),
+      ],
+    };
+    const plan = await planRelease(withPulls, release(), { bump: "auto" }, { linearTeams: ["WEB", "ENG"] });
+    expect(plan.linearKeys).toEqual(["WEB-7"]);
+    expect(plan.notes).toContain("### Linear issues\n\nWEB-7");
+    expect(plan.notes).toContain("by @ada");
+  });
+
   it("refuses when every change was reverted in the range", async () => {
     const { github, shas } = history({ messages: ["feat: a", "feat: b"], tags: { "v1.0.0": 0 } });
     const { github: withRevert } = history({

@@ -94,6 +94,39 @@ describe("renderReleasePreview", () => {
     expect(embed.fields!.every((field) => field.value.length <= LIMITS.fieldValue)).toBe(true);
   });
 
+  it("keeps button labels within Discord's 80 characters, dry run or not", () => {
+    const tag = `v1.0.0-${"a".repeat(70)}`;
+    for (const dryRun of [false, true]) {
+      const labels = renderReleasePreview({ ...view, tag, dryRun }).components.flatMap((row) =>
+        row.components.map((button) => ("label" in button ? (button.label ?? "") : "")),
+      );
+      expect(labels.every((label) => label.length > 0 && label.length <= 80)).toBe(true);
+    }
+  });
+
+  it("never pings, whatever commit subjects say, in the preview or the announcement", () => {
+    const notes =
+      "### Bug fixes\n\n- hey @everyone and <@200000000000000002> and <@&400000000000000001> (x) by @a\n\nx\n";
+    const preview = renderReleasePreview({ ...view, notes });
+    const announcement = renderReleaseAnnouncement({
+      releaseName: "acme/api",
+      repo: "acme/api",
+      tag: "v2.0.0",
+      prerelease: false,
+      url: "https://github.com/acme/api/releases/tag/v2.0.0",
+      targetSha: SHA,
+      notes,
+      releasedBy: "200000000000000001",
+      at: 0,
+    });
+    for (const message of [preview, announcement]) {
+      expect(message.allowed_mentions).toEqual({ parse: [] });
+      // Mentions in an embed never ping; the content, which could, carries none of the notes.
+      expect(message.embeds![0]!.description).toContain("@everyone");
+      expect(message.content ?? "").not.toMatch(/@everyone|<@/);
+    }
+  });
+
   it("announces a prerelease as such, linking the release", () => {
     const message = renderReleaseAnnouncement({
       releaseName: "sdk",
