@@ -8,7 +8,10 @@
  * - outbox sent 14 days (enough to debug a report about a recent message), dead letters 30 days (time for an
  *   operator to notice, fix and `switchboard outbox retry`).
  * - audit log 365 days: a year of who did what, the usual audit expectation.
- * - job runs (and stale-PR reminder records, and release previews, dead 30 minutes after they are made) 30 days.
+ * - job runs (and stale-PR reminder records, finished Linear ship notices, and release previews, dead 30
+ *   minutes after they are made) 30 days.
+ * - item snapshots and card records 180 days without an event (a later event opens a new card), and feedback
+ *   captures 180 days.
  * Pending deliveries and pending messages are never pruned, whatever their age.
  */
 import { z } from "zod";
@@ -40,6 +43,7 @@ export const retentionOptions = z.strictObject({
   outbox_dead_days: days(30),
   audit_days: days(365),
   job_runs_days: days(30),
+  items_days: days(180),
   /** Return freed pages to the file system (SQLite) after pruning. */
   reclaim_space: z.boolean().default(true),
 });
@@ -62,6 +66,7 @@ export const retention = defineJob({
         outboxDead: now - options.outbox_dead_days * DAY_MS,
         audit: now - options.audit_days * DAY_MS,
         jobRuns: now - options.job_runs_days * DAY_MS,
+        items: now - options.items_days * DAY_MS,
       },
       { dryRun },
     );
@@ -85,5 +90,6 @@ function describeCounts(counts: RetentionCounts): string {
     `${counts.outboxDead} dead letters`,
     `${counts.audit} audit entries`,
     `${counts.jobRuns} job runs`,
+    `${counts.items} item cards`,
   ].join(", ");
 }

@@ -14,8 +14,13 @@ export interface RetentionCutoffs {
   /** Dead letters, by created_at. */
   outboxDead: number;
   audit: number;
-  /** Job runs, stale-PR reminder records and release previews (which expire after 30 minutes anyway). */
+  /** Job runs, stale-PR reminder records, finished ship notices and release previews (dead after 30 minutes). */
   jobRuns: number;
+  /**
+   * Item snapshots and card records (PRs, issues, deployments) with no event since, and feedback captures:
+   * a later event about such an item opens a new card instead of editing the old one.
+   */
+  items: number;
 }
 
 export type RetentionCounts = Record<keyof RetentionCutoffs, number>;
@@ -44,7 +49,20 @@ export async function pruneRecords(
         ),
         audit: await deleted(trx.deleteFrom("audit_log").where("at", "<", cutoffs.audit)),
         jobRuns: await deleted(trx.deleteFrom("job_runs").where("started_at", "<", cutoffs.jobRuns)),
+        items: await deleted(trx.deleteFrom("tracked_items").where("updated_at", "<", cutoffs.items)),
       };
+      // Cards whose item is gone (or that never had a snapshot, as deployment cards) once they are old too.
+      await trx
+        .deleteFrom("item_threads")
+        .where("created_at", "<", cutoffs.items)
+        .where("item_key", "not in", trx.selectFrom("tracked_items").select("item_key"))
+        .execute();
+      await trx.deleteFrom("feedback_captures").where("created_at", "<", cutoffs.items).execute();
+      await trx
+        .deleteFrom("ship_notices")
+        .where("status", "!=", "pending")
+        .where("created_at", "<", cutoffs.jobRuns)
+        .execute();
       await trx.deleteFrom("pr_reminders").where("reminded_at", "<", cutoffs.jobRuns).execute();
       await trx.deleteFrom("release_previews").where("expires_at", "<", cutoffs.jobRuns).execute();
       if (options.dryRun) throw new RollBackDryRun();

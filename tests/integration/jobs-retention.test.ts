@@ -48,6 +48,8 @@ async function seed(): Promise<void> {
   await db.deleteFrom("job_runs").execute();
   await db.deleteFrom("pr_reminders").execute();
   await db.deleteFrom("release_previews").execute();
+  await db.deleteFrom("tracked_items").execute();
+  await db.deleteFrom("item_threads").execute();
   const preview = (id: string, age: number) => ({
     id,
     release_name: "acme/api",
@@ -154,6 +156,31 @@ async function seed(): Promise<void> {
       channel_id: null,
     })
     .execute();
+  // A PR with no event for 200 days and one from yesterday, each with its card; an old deployment card.
+  await db
+    .insertInto("tracked_items")
+    .values([
+      { item_key: "github:acme/api#1", snapshot: "{}", updated_at: now - 200 * DAY },
+      { item_key: "github:acme/api#2", snapshot: "{}", updated_at: now - DAY },
+    ])
+    .execute();
+  const card = (itemKey: string, age: number) => ({
+    item_key: itemKey,
+    channel_id: "300000000000000010",
+    message_id: `m-${itemKey}`,
+    thread_id: null,
+    created_at: now - age,
+  });
+  await db
+    .insertInto("item_threads")
+    .values([
+      card("github:acme/api#1", 200 * DAY),
+      // Old, but its item had an event yesterday: its card is still edited.
+      card("github:acme/api#2", 200 * DAY),
+      card("deployment:1", 200 * DAY),
+      card("deployment:2", DAY),
+    ])
+    .execute();
 }
 
 async function counts() {
@@ -169,6 +196,7 @@ async function counts() {
     .execute();
   const reminders = await db.selectFrom("pr_reminders").select("pr_key").orderBy("pr_key").execute();
   const previews = await db.selectFrom("release_previews").select("id").orderBy("id").execute();
+  const cards = await db.selectFrom("item_threads").select("item_key").orderBy("item_key").execute();
   return {
     inbox: inbox.map((row) => row.delivery_id),
     outbox: outbox.length,
@@ -176,6 +204,7 @@ async function counts() {
     jobRuns: runs.map((row) => row.job),
     reminders: reminders.map((row) => row.pr_key),
     previews: previews.map((row) => row.id),
+    cards: cards.map((row) => row.item_key),
   };
 }
 
@@ -191,7 +220,7 @@ describe("retention", () => {
 
     expect(answer.ephemeral).toBe(true);
     expect(answer.content).toContain(
-      "Ran **retention** (dry run): Would delete 1 inbox deliveries, 1 sent messages, 1 dead letters, 1 audit entries, 1 job runs",
+      "Ran **retention** (dry run): Would delete 1 inbox deliveries, 1 sent messages, 1 dead letters, 1 audit entries, 1 job runs, 1 item cards",
     );
     expect(await counts()).toEqual({
       inbox: ["new", "old", "stuck"],
@@ -200,9 +229,10 @@ describe("retention", () => {
       jobRuns: ["new-run", "old-run"],
       reminders: ["acme/api#1", "acme/api#2"],
       previews: ["new-preview", "old-preview"],
+      cards: ["deployment:1", "deployment:2", "github:acme/api#1", "github:acme/api#2"],
     });
     const [run] = await listJobRuns(switchboard.store.db, "retention", 1);
-    expect(run).toMatchObject({ outcome: "ok", dry_run: 1, trigger: "manual", items: 5 });
+    expect(run).toMatchObject({ outcome: "ok", dry_run: 1, trigger: "manual", items: 6 });
   });
 
   it("prunes records past their configured ages, keeps pending work, and reclaims the space", async () => {
@@ -213,7 +243,7 @@ describe("retention", () => {
     });
 
     expect(answer.content).toContain(
-      "Ran **retention**: Deleted 1 inbox deliveries, 1 sent messages, 1 dead letters, 1 audit entries, 1 job runs",
+      "Ran **retention**: Deleted 1 inbox deliveries, 1 sent messages, 1 dead letters, 1 audit entries, 1 job runs, 1 item cards",
     );
     expect(answer.content).toMatch(/ran (VACUUM|incremental_vacuum)/);
     // The stuck pending delivery and the pending message are never pruned, however old.
@@ -224,6 +254,7 @@ describe("retention", () => {
       jobRuns: ["new-run"],
       reminders: ["acme/api#2"],
       previews: ["new-preview"],
+      cards: ["deployment:2", "github:acme/api#2"],
     });
     // The database now gives freed pages back incrementally (auto_vacuum = 2).
     expect(Number(switchboard.store.sqlite!.pragma("auto_vacuum", { simple: true }))).toBe(2);
