@@ -8,7 +8,8 @@ import type { APIInteraction } from "discord-api-types/v10";
 import { ApplicationCommandType, InteractionType } from "discord-api-types/v10";
 import { UserError } from "../errors.js";
 import type { Logger } from "../observability/logger.js";
-import { recordAudit } from "../store/audit-repository.js";
+import { auditInteraction } from "./interaction-audit.js";
+import type { AuditOutcome } from "./interaction-audit.js";
 import { checkAccess } from "./access.js";
 import type { Command, CommandContext, CommandServices } from "./commands/command.js";
 import { cooldownFor, requiredCapability } from "./commands/command.js";
@@ -36,32 +37,13 @@ export function createInteractionDispatcher(options: {
   const { commands, services } = options;
   const lastUse = new Map<string, number>();
 
-  async function audit(
+  const audit = (
     context: CommandContext,
     action: string,
     capability: string | null,
-    outcome: "ok" | "denied" | "refused" | "error",
+    outcome: AuditOutcome,
     detail: string | null,
-  ) {
-    await recordAudit(services.db, {
-      at: services.clock(),
-      user_id: context.user.id,
-      user_name: context.user.username,
-      action,
-      // A button carries no options; its custom_id says what was pressed (`deploy:approve:42`).
-      options: JSON.stringify({
-        ...Object.fromEntries(context.options.values),
-        ...(context.interaction.data && "custom_id" in context.interaction.data
-          ? { custom_id: context.interaction.data.custom_id }
-          : {}),
-      }),
-      capability,
-      outcome,
-      detail,
-      guild_id: context.guildId ?? null,
-      channel_id: context.channelId ?? null,
-    }).catch((error: unknown) => context.logger.error({ err: error }, "Could not write the audit log"));
-  }
+  ) => auditInteraction(context, { action, capability, outcome, detail });
 
   async function dispatch(interaction: APIInteraction, respond: InteractionResponder): Promise<void> {
     const name = commandNameOf(interaction) ?? "unknown";

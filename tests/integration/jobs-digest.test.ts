@@ -14,6 +14,7 @@ import { startFakeLinear } from "../fakes/linear-server.js";
 import type { FakeLinear } from "../fakes/linear-server.js";
 import { TEST_DISCORD_TOKEN, startTestSwitchboard } from "../support/switchboard-harness.js";
 import type { TestSwitchboard } from "../support/switchboard-harness.js";
+import { newDeployment } from "../support/deployment-rows.js";
 
 const CHANNEL = "300000000000000060";
 const FEEDBACK_CHANNEL = "300000000000000061";
@@ -107,30 +108,22 @@ async function seedActivity(): Promise<void> {
     created_by_name: null,
     created_at: Date.now(),
   });
-  await insertDeployment(db, {
-    environment: "production",
-    repo: "acme/api",
-    ref: "v1.4.0",
-    sha: "a".repeat(40),
-    version: "v1.4.0",
-    method: "github-deployment",
-    github_deployment_id: "1",
-    state: "success",
-    announced_state: "success",
-    requested_by: "200000000000000001",
-    requested_by_name: "Ada",
-    approved_by: "[]",
-    reason: null,
-    previous_sha: null,
-    approval_channel_id: null,
-    approval_message_id: null,
-    status_description: null,
-    log_url: null,
-    created_at: Date.now(),
-    updated_at: Date.now(),
-    started_at: Date.now(),
-    finished_at: Date.now(),
-  });
+  const at = Date.now();
+  await insertDeployment(
+    db,
+    newDeployment({
+      ref: "v1.4.0",
+      version: "v1.4.0",
+      github_deployment_id: "1",
+      announced_state: "success",
+      requested_by: "200000000000000001",
+      requested_by_name: "Ada",
+      created_at: at,
+      updated_at: at,
+      started_at: at,
+      finished_at: at,
+    }),
+  );
 }
 
 describe("digest", () => {

@@ -9,6 +9,7 @@ import {
 } from "../../src/http/status-page/status-snapshot.js";
 import type { StatusFacts } from "../../src/http/status-page/status-snapshot.js";
 import type { DeploymentRow } from "../../src/store/deployment-repository.js";
+import { deploymentRow } from "../support/deployment-rows.js";
 import type { ReleaseRow } from "../../src/store/release-repository.js";
 
 const NOW = Date.parse("2026-12-24T12:00:00Z");
@@ -31,32 +32,19 @@ freezes:
 );
 
 function deployment(patch: Partial<DeploymentRow> = {}): DeploymentRow {
-  return {
-    id: 1,
-    environment: "production",
-    repo: "acme/api",
+  return deploymentRow({
     ref: "v1.4.0",
     sha: "f95f852bd8fca8fcc58a9a2d6c842781e32a215e",
     version: "1.4.0",
-    method: "github-deployment",
     github_deployment_id: "145988746",
-    state: "success",
-    announced_state: null,
     requested_by: "111111111111111111",
     requested_by_name: "ada",
-    approved_by: "[]",
-    reason: null,
-    previous_sha: null,
-    approval_channel_id: null,
-    approval_message_id: null,
-    status_description: null,
-    log_url: null,
     created_at: NOW - 10 * MINUTE,
     updated_at: NOW - 5 * MINUTE,
     started_at: NOW - 9 * MINUTE,
     finished_at: NOW - 5 * MINUTE,
     ...patch,
-  };
+  });
 }
 
 function release(patch: Partial<ReleaseRow> = {}): ReleaseRow {

@@ -30,7 +30,8 @@ import {
 } from "../../deploy/deploy-service.js";
 import type { DeployRequest, DeployServices } from "../../deploy/deploy-service.js";
 import { UserError } from "../../errors.js";
-import { recordAudit } from "../../store/audit-repository.js";
+import { auditInteraction } from "../interaction-audit.js";
+import type { AuditOutcome } from "../interaction-audit.js";
 import {
   currentDeployment,
   findDeployment,
@@ -300,22 +301,12 @@ export async function requestAndAnswer(
 async function auditRequest(
   context: CommandContext,
   capability: Capability,
-  outcome: "ok" | "denied" | "refused" | "error",
+  outcome: AuditOutcome,
   detail: string,
 ): Promise<void> {
-  await recordAudit(context.services.db, {
-    at: context.services.clock(),
-    user_id: context.user.id,
-    user_name: context.user.username,
-    // As the dispatcher names actions: `deploy to`, `rollback`.
-    action: [commandName(context), context.options.subcommand].filter(Boolean).join(" "),
-    options: JSON.stringify(Object.fromEntries(context.options.values)),
-    capability,
-    outcome,
-    detail,
-    guild_id: context.guildId ?? null,
-    channel_id: context.channelId ?? null,
-  }).catch((error: unknown) => context.logger.error({ err: error }, "Could not write the audit log"));
+  // As the dispatcher names actions: `deploy to`, `rollback`.
+  const action = [commandName(context), context.options.subcommand].filter(Boolean).join(" ");
+  await auditInteraction(context, { action, capability, outcome, detail });
 }
 
 function commandName(context: CommandContext): string {
