@@ -9,6 +9,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
+import { text as readBody } from "node:stream/consumers";
 import { attachFakeGateway, type FakeGateway, type FakeGatewayOptions } from "./discord-gateway.js";
 
 export type Fault =
@@ -1008,15 +1009,6 @@ function send(res: ServerResponse, answer: Answer): void {
     payload = JSON.stringify(answer.body);
   }
   res.writeHead(answer.status, headers).end(payload);
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (chunk: Buffer) => chunks.push(chunk));
-    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    req.on("error", reject);
-  });
 }
 
 function messageJson(message: FakeMessage): Record<string, unknown> {

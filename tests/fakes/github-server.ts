@@ -58,6 +58,7 @@
 import { createHash, randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { text as readBody } from "node:stream/consumers";
 
 export const FAKE_GITHUB_TOKEN = "ghp_fakeGitHubTokenForTests0000000000";
 const WEB = "https://github.com";
@@ -1895,9 +1896,7 @@ export async function startFakeGitHub(options: { token?: string } = {}): Promise
   async function handle(req: IncomingMessage, res: ServerResponse) {
     const parsed = new URL(req.url ?? "/", url);
     const authorization = req.headers.authorization;
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const text = Buffer.concat(chunks).toString("utf8");
+    const text = await readBody(req);
     const body = text ? (JSON.parse(text) as unknown) : undefined;
     fake.requests.push({
       method: req.method ?? "GET",

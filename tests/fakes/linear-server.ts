@@ -17,6 +17,7 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
+import { text as readBody } from "node:stream/consumers";
 
 export const FAKE_LINEAR_API_KEY = "lin_api_fake0123456789abcdefghijklmnopqrstuv";
 
@@ -739,13 +740,4 @@ function sendJson(
 function sendText(res: ServerResponse, status: number, body: string): void {
   if (res.headersSent || res.destroyed) return;
   res.writeHead(status, { "Content-Type": "text/plain" }).end(body);
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (chunk: Buffer) => chunks.push(chunk));
-    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    req.on("error", reject);
-  });
 }

@@ -15,6 +15,7 @@ import { createServer } from "node:net";
 import type { AddressInfo } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { waitUntil } from "./wait-until.js";
 
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const CLI_PATH = join(REPO_ROOT, "dist", "cli.js");
@@ -100,8 +101,11 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-/** A closed loopback port: an API a test forgot to point at a fake fails here instead of on the internet. */
-const UNREACHABLE_API_URL = "http://127.0.0.1:9";
+/**
+ * Where API calls go unless a test points them at a fake (here and in the in-process harness): a closed
+ * loopback port, so a forgotten override fails fast on this machine instead of reaching the internet.
+ */
+export const UNREACHABLE_API_URL = "http://127.0.0.1:9";
 
 /**
  * The environment a child sees: enough to run node, API URLs that cannot leave the machine, then the
@@ -148,27 +152,29 @@ export async function startChildSwitchboard(
   void exited.then(() => (hasExited = true));
 
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + (options.readyTimeoutMs ?? 15_000);
-  for (;;) {
-    if (hasExited) {
-      const { code, signal } = await exited;
-      throw new Error(
-        `switchboard start exited (code ${code}, signal ${signal}) before /healthz answered.\n` +
-          `stdout:\n${stdout}\nstderr:\n${stderr}`,
-      );
-    }
-    const healthy = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(1000) })
+  let healthy = false;
+  const healthyOrExited = async () => {
+    if (hasExited) return true;
+    healthy = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(1000) })
       .then((response) => response.status === 200)
       .catch(() => false);
-    if (healthy) break;
-    if (Date.now() > deadline) {
-      child.kill("SIGKILL");
-      await exited;
-      throw new Error(
-        `switchboard start was not healthy within the timeout.\nstdout:\n${stdout}\nstderr:\n${stderr}`,
-      );
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    return healthy;
+  };
+  try {
+    await waitUntil(healthyOrExited, options.readyTimeoutMs ?? 15_000, 50);
+  } catch {
+    child.kill("SIGKILL");
+    await exited;
+    throw new Error(
+      `switchboard start was not healthy within the timeout.\nstdout:\n${stdout}\nstderr:\n${stderr}`,
+    );
+  }
+  if (!healthy) {
+    const { code, signal } = await exited;
+    throw new Error(
+      `switchboard start exited (code ${code}, signal ${signal}) before /healthz answered.\n` +
+        `stdout:\n${stdout}\nstderr:\n${stderr}`,
+    );
   }
 
   const kill = async (signal: NodeJS.Signals = "SIGKILL") => {

@@ -47,6 +47,7 @@ import {
 } from "discord-api-types/v10";
 import { FAKE_CHANNEL_ID, FAKE_GUILD_ID, guildMemberPayload } from "../fakes/discord-gateway.js";
 import type { FakeDiscord, FakeInteractionResponse } from "../fakes/discord-server.js";
+import { waitUntil } from "./wait-until.js";
 
 export const DEFAULT_USER = { id: "200000000000000001", username: "ada" };
 /** View channels, send messages, read history, use application commands: an ordinary member. */
@@ -343,7 +344,6 @@ export async function collectAnswers(
   interaction: APIInteraction,
   { followUps = 0, timeoutMs = 10_000, quietMs = 50 }: InvokeOptions = {},
 ): Promise<InvocationResult> {
-  const deadline = Date.now() + timeoutMs;
   const mine = () => fake.interactionResponses.filter((r) => r.interactionId === interaction.id);
   const settled = () => {
     const responses = mine();
@@ -353,14 +353,11 @@ export async function collectAnswers(
     if (deferred && !responses.some((r) => r.kind === "edit-original")) return false;
     return responses.filter((r) => r.kind === "follow-up").length >= followUps;
   };
-  while (!settled()) {
-    if (Date.now() > deadline) {
-      throw new Error(
-        `Interaction ${interaction.id} not answered within ${timeoutMs} ms; got: ${JSON.stringify(mine())}`,
-      );
-    }
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+  await waitUntil(settled, timeoutMs, 10).catch(() => {
+    throw new Error(
+      `Interaction ${interaction.id} not answered within ${timeoutMs} ms; got: ${JSON.stringify(mine())}`,
+    );
+  });
   let count = mine().length;
   for (;;) {
     await new Promise((resolve) => setTimeout(resolve, quietMs));

@@ -4,14 +4,13 @@
  * responder and feedback REST calls pointed at the fake Discord, and a store on a throwaway SQLite file.
  *
  * Interactions are built with the bot driver's payload builders and their answers read with its
- * `collectAnswers`; only the gateway hop is skipped (no bot role logs in to the gateway yet), as in
- * command-invoker.ts, which builds a fresh dispatcher per call and so cannot show a cooldown.
+ * `collectAnswers`; only the gateway hop is skipped, as in command-invoker.ts, which builds a fresh
+ * dispatcher per call and so cannot show a cooldown.
  * The clock is the test's: `advance(ms)` moves it.
  */
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Writable } from "node:stream";
 import { REST } from "@discordjs/rest";
 import type { APIInteraction } from "discord-api-types/v10";
 import { parseConfigFile } from "../../src/config/config-file.js";
@@ -21,8 +20,6 @@ import type { CommandServices } from "../../src/discord/commands/command.js";
 import { createInteractionDispatcher } from "../../src/discord/dispatcher.js";
 import type { FeedbackDeps } from "../../src/discord/feedback-capture.js";
 import { createRestFeedbackDiscord } from "../../src/discord/feedback-capture.js";
-import { createResponder, restInitialResponse } from "../../src/discord/responder.js";
-import { createLogger } from "../../src/observability/logger.js";
 import { createLinearClient } from "../../src/sources/linear/linear-client.js";
 import { openStore } from "../../src/store/database.js";
 import type { Store } from "../../src/store/database.js";
@@ -31,7 +28,8 @@ import { startFakeDiscord } from "../fakes/discord-server.js";
 import type { FakeDiscord } from "../fakes/discord-server.js";
 import { startFakeLinear } from "../fakes/linear-server.js";
 import type { FakeLinear } from "../fakes/linear-server.js";
-import { collectAnswers } from "./discord-bot-driver.js";
+import { capturingLogger, dispatchOverRest } from "./command-invoker.js";
+import { DEFAULT_USER } from "./discord-bot-driver.js";
 import type { InvocationResult } from "./discord-bot-driver.js";
 
 export interface LinearBot {
@@ -50,21 +48,10 @@ export interface LinearBot {
 export async function startLinearBot(options: { config: string; linear?: boolean }): Promise<LinearBot> {
   const discord = await startFakeDiscord();
   const linear = await startFakeLinear();
-  const store = await openStore(
-    `sqlite:${join(mkdtempSync(join(tmpdir(), "switchboard-linear-")), "db.sqlite")}`,
-  );
+  const directory = mkdtempSync(join(tmpdir(), "switchboard-linear-"));
+  const store = await openStore(`sqlite:${join(directory, "db.sqlite")}`);
   const logs: string[] = [];
-  const logger = createLogger({
-    level: "debug",
-    format: "json",
-    secrets: [linear.apiKey],
-    destination: new Writable({
-      write(chunk: Buffer, _encoding, callback) {
-        logs.push(...chunk.toString("utf8").split("\n").filter(Boolean));
-        callback();
-      },
-    }),
-  });
+  const logger = capturingLogger(logs, [linear.apiKey]);
   let now = Date.parse("2025-06-02T09:00:00Z");
   const clock = () => now;
   const botRest = new REST({ api: discord.url, version: "10", retries: 0 }).setToken(discord.token);
@@ -86,9 +73,6 @@ export async function startLinearBot(options: { config: string; linear?: boolean
     logger,
     metrics: { interactions: { inc: () => {} } },
   });
-  // Interaction answers travel on the interaction's own token, without the bot token.
-  const interactionRest = new REST({ api: discord.url, version: "10", retries: 0 });
-
   return {
     discord,
     linear,
@@ -106,26 +90,21 @@ export async function startLinearBot(options: { config: string; linear?: boolean
     advance(ms) {
       now += ms;
     },
-    async invoke(raw) {
-      const interaction = { ...raw, application_id: discord.applicationId } as APIInteraction;
-      discord.trackInteraction({ id: interaction.id, token: interaction.token, channelId: FAKE_CHANNEL_ID });
-      const responder = createResponder({
-        interaction,
-        rest: interactionRest,
-        sendInitial: restInitialResponse(interactionRest, interaction),
-      });
-      await dispatcher.dispatch(interaction, responder);
-      return collectAnswers(discord, interaction, { quietMs: 20 });
-    },
+    invoke: (raw) =>
+      dispatchOverRest(discord, dispatcher, {
+        ...raw,
+        application_id: discord.applicationId,
+      } as APIInteraction),
     async close() {
       await Promise.all([discord.close(), linear.close()]);
       await store.close();
+      rmSync(directory, { recursive: true, force: true });
     },
   };
 }
 
-/** Two Discord users for the Linear bot tests: ada files issues, grace writes the messages filed. */
-export const ADA = { id: "200000000000000001", username: "ada" };
+/** Two Discord users: ada (the driver's default user) files issues, grace writes the messages filed. */
+export const ADA = DEFAULT_USER;
 export const GRACE = { id: "200000000000000002", username: "grace" };
 
 /** A role that may create issues, and the fake Discord channel mapped to the ENG team for feedback. */

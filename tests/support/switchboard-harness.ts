@@ -12,17 +12,12 @@ import { startSwitchboard } from "../../src/main.js";
 import type { Role, Switchboard } from "../../src/main.js";
 import type { SignedDelivery } from "../../src/sources/signed-delivery.js";
 import type { FakeDiscord } from "../fakes/discord-server.js";
+import { UNREACHABLE_API_URL } from "./child-switchboard.js";
 import { waitUntil } from "./wait-until.js";
 
 export const TEST_GITHUB_SECRET = "gh-webhook-secret-example-123";
 export const TEST_LINEAR_SECRET = "lin-webhook-secret-example-456";
 export const TEST_DISCORD_TOKEN = "discord-token-example.AAAA.bbbbbbbbbbbbbb";
-
-/**
- * Where API calls go unless a test points them at a fake: a closed loopback port, so a forgotten override
- * fails fast on this machine instead of reaching discord.com, api.github.com or api.linear.app.
- */
-export const UNREACHABLE_API_URL = "http://127.0.0.1:9";
 
 export interface TestSwitchboard extends Switchboard {
   url: string;
