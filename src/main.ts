@@ -4,7 +4,6 @@
  */
 import { createServer } from "node:http";
 import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { REST } from "@discordjs/rest";
 import type { RequestHandler } from "express";
 import type { ConfigFile } from "./config/config-file.js";
@@ -24,7 +23,7 @@ import { createScheduler } from "./jobs/scheduler.js";
 import type { Scheduler } from "./jobs/scheduler.js";
 import type { ReadinessCheck } from "./http/app.js";
 import { createDiscordInteractionsHandler } from "./http/discord-interactions.js";
-import { startMetricsServer } from "./http/metrics-server.js";
+import { listeningUrl, startMetricsServer } from "./http/metrics-server.js";
 import { readStatusSnapshot } from "./http/status-page/read-status-snapshot.js";
 import { createLogger } from "./observability/logger.js";
 import type { Logger } from "./observability/logger.js";
@@ -333,8 +332,7 @@ export async function startSwitchboard(options: StartOptions): Promise<Switchboa
       server!.once("error", reject);
       server!.listen(env.PORT, env.HOST, () => resolve());
     });
-    const address = server.address() as AddressInfo;
-    url = `http://${address.address.includes(":") ? `[${address.address}]` : address.address}:${address.port}`;
+    url = listeningUrl(server);
     if (!env.GITHUB_WEBHOOK_SECRET)
       logger.info("GitHub webhooks are off: set GITHUB_WEBHOOK_SECRET to accept them.");
     if (!env.LINEAR_WEBHOOK_SECRET)

@@ -46,9 +46,8 @@ export const routeSchema = z.strictObject({
   threads: z.enum(["per-item", "none"]).default("per-item"),
 });
 
-const roleIds = z.array(
-  z.string().regex(/^\d{17,20}$/, "a Discord role id (17 to 20 digits, quoted in YAML)"),
-);
+const roleId = z.string().regex(/^\d{17,20}$/, "a Discord role id (17 to 20 digits, quoted in YAML)");
+const roleIds = z.array(roleId);
 
 /** Capability -> Discord role ids. Capability names are checked in discord/access.ts's list. */
 const discordSchema = z.strictObject({
@@ -70,7 +69,7 @@ const discordSchema = z.strictObject({
       /** Linear team key for captures in channels not listed in `channels`. */
       team: z.string().optional(),
       /** Channel id -> Linear team key. */
-      channels: z.record(z.string().regex(/^\d{17,20}$/, "a Discord channel id"), z.string()).default({}),
+      channels: z.record(channelId, z.string()).default({}),
     })
     .default({ reaction: "📌", channels: {} }),
 });
@@ -186,10 +185,7 @@ export const environmentConfigSchema = z
     /** Where deployment cards go; default DISCORD_DEFAULT_CHANNEL_ID. */
     channel: channelId.optional(),
     /** Discord role pinged when a deployment here fails. */
-    on_call_role: z
-      .string()
-      .regex(/^\d{17,20}$/, "a Discord role id (17 to 20 digits, quoted in YAML)")
-      .optional(),
+    on_call_role: roleId.optional(),
     /** Linear workflow state that shipped issues move to (`Released`); unset: comment only. */
     linear_state: z.string().min(1).optional(),
   })
@@ -256,7 +252,7 @@ export const freezeConfigSchema = z
       ctx.addIssue({
         code: "custom",
         path: ["timezone"],
-        message: `freeze "${freeze.name}": unknown time zone "${freeze.timezone}"`,
+        message: `freeze "${freeze.name}": unknown time zone "${freeze.timezone}" (use an IANA name such as Europe/Berlin)`,
       });
     }
   });

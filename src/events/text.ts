@@ -18,3 +18,22 @@ export function oneLine(text: string): string {
 export function firstLine(text: string): string {
   return (text.split(/\r?\n/, 1)[0] ?? "").trim();
 }
+
+/** `3 d 4 h`, `2 h 5 min`, `42 s`: the two largest units. */
+export function formatDuration(totalSeconds: number): string {
+  const units = [
+    { label: "d", seconds: 86_400 },
+    { label: "h", seconds: 3600 },
+    { label: "min", seconds: 60 },
+    { label: "s", seconds: 1 },
+  ];
+  const parts: string[] = [];
+  let rest = Math.max(0, Math.floor(totalSeconds));
+  for (const unit of units) {
+    const value = Math.floor(rest / unit.seconds);
+    rest -= value * unit.seconds;
+    if (value > 0 || (unit.label === "s" && parts.length === 0)) parts.push(`${value} ${unit.label}`);
+    if (parts.length === 2) break;
+  }
+  return parts.join(" ");
+}

@@ -43,14 +43,19 @@ export async function startMetricsServer(options: {
     server.once("error", reject);
     server.listen(options.port, options.host, () => resolve());
   });
-  const address = server.address() as AddressInfo;
-  const host = address.address.includes(":") ? `[${address.address}]` : address.address;
   return {
-    url: `http://${host}:${address.port}`,
+    url: listeningUrl(server),
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
       }),
   };
+}
+
+/** `http://host:port` of a listening server; an IPv6 address goes in brackets. */
+export function listeningUrl(server: Server): string {
+  const address = server.address() as AddressInfo;
+  const host = address.address.includes(":") ? `[${address.address}]` : address.address;
+  return `http://${host}:${address.port}`;
 }

@@ -5,6 +5,7 @@
  */
 import type { Kysely } from "kysely";
 import type { Logger } from "../observability/logger.js";
+import { scrubWebhookTokens } from "../observability/logger.js";
 import type { Metrics } from "../observability/metrics.js";
 import { findItemThread, saveItemThread } from "../store/item-repository.js";
 import { createGroupCommit } from "../store/group-commit.js";
@@ -146,8 +147,11 @@ export function createOutboxWorker(
       const attempt = row.attempts + 1;
       const permanent = failure instanceof PermanentDeliveryError;
       options.metrics.outboxFailures.inc({ kind: permanent ? "permanent" : "retryable" });
+      // The stored reason is shown on /readyz and the status page: an unexpected error can quote a channel
+      // webhook's URL, whose last segment is its token.
+      const reason = scrubWebhookTokens(failure.message);
       if (permanent || attempt >= options.maxAttempts) {
-        await markDead(db, row.id, failure.message);
+        await markDead(db, row.id, reason);
         log.error(
           { attempt, reason: failure.message },
           "Message dead-lettered: `switchboard outbox retry` resends it",
@@ -156,7 +160,7 @@ export function createOutboxWorker(
       }
       const backoff = backoffMs(attempt, { baseMs: options.retryBaseMs, maxMs: options.retryMaxMs, random });
       const delay = Math.max(backoff, failure.retryAfterMs ?? 0);
-      await scheduleRetry(db, row.id, { at: clock() + delay, error: failure.message });
+      await scheduleRetry(db, row.id, { at: clock() + delay, error: reason });
       log.warn(
         { attempt, retryInMs: Math.round(delay), reason: failure.message },
         "Message delivery failed; will retry",

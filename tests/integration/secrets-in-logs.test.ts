@@ -197,6 +197,16 @@ describe("secrets never reach logs or the console", () => {
     expect(logged(/did not answer within 300 ms/)).toBe(true);
     expect(logged(/Discord answered 50[02]/)).toBe(true);
     expectNoSecretsIn(allOutput(), secretValues(discord.webhookUrl));
+    // The dead letter's reason is shown on /readyz and on the status page, which anyone who reaches it reads.
+    const pages = await Promise.all(
+      ["/readyz", "/status", "/api/deployments"].map(async (path) => {
+        const response = await fetch(`${switchboard!.url}${path}`);
+        expect(response.status, path).toBe(200);
+        return response.text();
+      }),
+    );
+    expect(pages.join("\n")).toContain("Invalid Webhook Token");
+    expectNoSecretsIn(pages.join("\n"), secretValues(discord.webhookUrl));
   });
 
   it("with the console sink, printing notifications but no credential", async () => {

@@ -3,6 +3,7 @@
  * delivered, and the outbox backlog with what to do about dead letters.
  */
 import { UserError } from "../../errors.js";
+import { formatDuration } from "../../events/text.js";
 import type { EmbedField } from "../render/message.js";
 import { COLORS } from "../render/message.js";
 import type { StatusReport } from "../status-report.js";
@@ -79,23 +80,4 @@ function describeGateway(gateway: StatusReport["gateway"]): string {
     return gateway.pingMs === null ? "connected" : `connected, ${Math.round(gateway.pingMs)} ms latency`;
   }
   return `${gateway.status}${gateway.reason ? `: ${gateway.reason}` : ""}`;
-}
-
-/** `3 d 4 h`, `2 h 5 min`, `42 s`: the two largest units. */
-export function formatDuration(totalSeconds: number): string {
-  const units = [
-    { label: "d", seconds: 86_400 },
-    { label: "h", seconds: 3600 },
-    { label: "min", seconds: 60 },
-    { label: "s", seconds: 1 },
-  ];
-  const parts: string[] = [];
-  let rest = Math.max(0, Math.floor(totalSeconds));
-  for (const unit of units) {
-    const value = Math.floor(rest / unit.seconds);
-    rest -= value * unit.seconds;
-    if (value > 0 || (unit.label === "s" && parts.length === 0)) parts.push(`${value} ${unit.label}`);
-    if (parts.length === 2) break;
-  }
-  return parts.join(" ");
 }

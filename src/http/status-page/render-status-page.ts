@@ -5,7 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import { describeState, isFinished } from "../../deploy/deployment-state.js";
-import { formatDuration } from "../../discord/commands/status.js";
+import { formatDuration } from "../../events/text.js";
 import { SafeHtml, html, safeHref } from "./html-template.js";
 import type { DeploymentView, EnvironmentStatus, ReleaseView, StatusSnapshot } from "./status-snapshot.js";
 

@@ -11,7 +11,7 @@ export const STATUS_PAGE_PATHS = ["/status", "/api/deployments"];
 
 export function createStatusPageRouter(readSnapshot: () => Promise<StatusSnapshot>): Router {
   const router = Router();
-  // Errors (the store is down) go to the app's error handler: a 500 that says "retry".
+  // Errors (the store is down) go to the app's error handler, which logs them and answers a bare 500.
   router.get("/status", async (_req, res) => {
     const page = renderStatusPage(await readSnapshot());
     noStore(res)

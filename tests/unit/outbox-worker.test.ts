@@ -1,0 +1,71 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { NO_MENTIONS } from "../../src/discord/render/message.js";
+import { createLogger } from "../../src/observability/logger.js";
+import { createMetrics } from "../../src/observability/metrics.js";
+import { createOutboxWorker } from "../../src/pipeline/outbox-worker.js";
+import { planPost } from "../../src/pipeline/plan-messages.js";
+import { PermanentDeliveryError } from "../../src/pipeline/sinks/delivery-errors.js";
+import type { Sink } from "../../src/pipeline/sinks/sink.js";
+import { openStore } from "../../src/store/database.js";
+import type { Store } from "../../src/store/database.js";
+import { enqueueMessages, listDeadMessages } from "../../src/store/outbox-repository.js";
+
+const CHANNEL = "555555555555555555";
+const WEBHOOK_TOKEN = "Zx9-webhook_token.secret";
+
+let store: Store;
+
+beforeEach(async () => {
+  store = await openStore("sqlite::memory:");
+});
+
+afterEach(async () => {
+  await store.close();
+});
+
+function failingSink(error: Error): Sink {
+  return {
+    name: "discord-webhook",
+    supportsThreads: false,
+    createMessage: () => Promise.reject(error),
+    editMessage: () => Promise.reject(error),
+    startThread: () => Promise.reject(error),
+  };
+}
+
+describe("outbox worker", () => {
+  it("stores a dead letter's reason without the channel webhook token it quoted, since /readyz and the status page show it", async () => {
+    const now = Date.now();
+    await enqueueMessages(store.db, [
+      planPost({
+        channel: CHANNEL,
+        route: "team",
+        message: { content: "hello", allowed_mentions: NO_MENTIONS },
+        now,
+      }),
+    ]);
+    const worker = createOutboxWorker({
+      db: store.db,
+      sink: failingSink(
+        new PermanentDeliveryError(
+          `POST https://discord.com/api/webhooks/123456789012345678/${WEBHOOK_TOKEN} answered 404 Unknown Webhook`,
+        ),
+      ),
+      logger: createLogger({ level: "silent", format: "json", secrets: [] }),
+      metrics: createMetrics(),
+      maxAttempts: 3,
+      retryBaseMs: 10,
+      retryMaxMs: 10,
+      clock: () => now,
+    });
+
+    await worker.deliverDue();
+    // deliverDue starts the delivery; stop() waits for the deliveries in flight.
+    await worker.stop();
+
+    const [dead] = await listDeadMessages(store.db, 5);
+    expect(dead?.last_error).toBe(
+      "POST https://discord.com/api/webhooks/123456789012345678/[REDACTED] answered 404 Unknown Webhook",
+    );
+  });
+});
