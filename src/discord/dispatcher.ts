@@ -8,7 +8,7 @@ import type { APIInteraction } from "discord-api-types/v10";
 import { ApplicationCommandType, InteractionType } from "discord-api-types/v10";
 import { UserError } from "../errors.js";
 import type { Logger } from "../observability/logger.js";
-import { auditInteraction } from "./interaction-audit.js";
+import { auditDetailOf, auditInteraction } from "./interaction-audit.js";
 import type { AuditOutcome } from "./interaction-audit.js";
 import { checkAccess } from "./access.js";
 import type { Command, CommandContext, CommandServices } from "./commands/command.js";
@@ -172,7 +172,7 @@ export function createInteractionDispatcher(options: {
           action,
           capability,
           "error",
-          error instanceof Error ? error.message : String(error),
+          auditDetailOf(error, `interaction ${interaction.id}`),
         );
       await respond
         .reply(

@@ -31,9 +31,10 @@ import {
 } from "../store/feedback-repository.js";
 import type { DatabaseSchema } from "../store/schema.js";
 import { checkAccess } from "./access.js";
+import { auditDetailOf } from "./interaction-audit.js";
+import type { AuditOutcome } from "./interaction-audit.js";
 import type { DiscordMessage } from "./render/message.js";
-import { NO_MENTIONS } from "./render/message.js";
-import { escapeMarkdown } from "./render/pull-request-card.js";
+import { NO_MENTIONS, escapeMarkdown } from "./render/message.js";
 
 /**
  * A claim still 'creating' after this long was left by a crash: the next attempt may take it over. Longer
@@ -287,7 +288,7 @@ export async function handleFeedbackReaction(
   if (!event.guild_id || !event.member?.user || event.member.user.bot) return "ignored";
   const user = { id: event.user_id, username: event.member.user.username, roles: event.member.roles };
   const logger = deps.logger.child({ reaction: event.message_id, channel: event.channel_id, user: user.id });
-  const audit = (outcome: "ok" | "denied" | "refused" | "error", detail: string | null) =>
+  const audit = (outcome: AuditOutcome, detail: string | null) =>
     recordAudit(db, {
       at: deps.clock(),
       user_id: user.id,
@@ -329,7 +330,7 @@ export async function handleFeedbackReaction(
     } else {
       // AuthError names the variable to fix; anything else is a bug to look into.
       logger.error({ err: error }, "Filing a message from a feedback reaction failed");
-      await audit("error", error instanceof Error ? error.message : String(error));
+      await audit("error", auditDetailOf(error, `reaction ${event.message_id}`));
     }
     return "failed";
   }

@@ -185,9 +185,9 @@ export function createGatewayClient(options: {
         return;
       }
       const delay = Math.min(retry.max, retry.first * 2 ** attempt);
-      const message = error instanceof Error ? error.message : String(error);
+      // The state is shown to any member by /status: the error itself (hosts, addresses) is for the log.
       changed(
-        `could not log in to the Discord gateway (${message}); retrying in ${Math.round(delay / 1000)} s`,
+        `could not log in to the Discord gateway; retrying in ${Math.round(delay / 1000)} s (the log says why)`,
       );
       logger.warn({ err: error, retryInMs: delay }, "Could not log in to the Discord gateway");
       retryTimer = setTimeout(() => {

@@ -3,10 +3,22 @@
  * ended. The dispatcher writes one for every privileged invocation; commands whose capability depends on an
  * option (`/deploy to` production or staging) write their own through the same function.
  */
+import { AuthError, RateLimitedError, UserError } from "../errors.js";
 import { recordAudit } from "../store/audit-repository.js";
 import type { CommandContext } from "./commands/command.js";
 
 export type AuditOutcome = "ok" | "denied" | "refused" | "error";
+
+/**
+ * What the audit log (and so `/audit`) keeps of a failure. Typed errors are written for people; any other
+ * error's text may carry internals (URLs, SQL, response bodies) and stays in the log, found by `logReference`.
+ */
+export function auditDetailOf(error: unknown, logReference: string): string {
+  if (error instanceof UserError || error instanceof AuthError || error instanceof RateLimitedError) {
+    return error.message;
+  }
+  return `unexpected failure: the logs have it under ${logReference}`;
+}
 
 export async function auditInteraction(
   context: CommandContext,

@@ -13,6 +13,7 @@ import { UserError } from "../errors.js";
 import { BOTS_KEYWORD } from "../pipeline/router.js";
 import type { Subscription, SubscriptionRule, SubscriptionSource } from "../store/subscription-repository.js";
 import type { OptionValue } from "./interaction.js";
+import { inlineCode } from "./render/message.js";
 
 export interface SubscriptionRequest {
   source: SubscriptionSource;
@@ -122,7 +123,7 @@ const checkRepository: ItemCheck = (item) => {
   const value = item.match(GITHUB_URL)?.[1] ?? item;
   if (REPOSITORY.test(value)) return { value };
   return {
-    error: `\`${quote(item)}\` is not a repository: type owner/name (acme/api) or a glob such as acme/*, several separated by commas.`,
+    error: `${inlineCode(item)} is not a repository: type owner/name (acme/api) or a glob such as acme/*, several separated by commas.`,
   };
 };
 
@@ -130,7 +131,7 @@ const checkTeam: ItemCheck = (item) =>
   TEAM_KEY.test(item)
     ? { value: item.toUpperCase() }
     : {
-        error: `\`${quote(item)}\` is not a Linear team key: type the key that starts the team's issue ids (ENG for ENG-123), several separated by commas.`,
+        error: `${inlineCode(item)} is not a Linear team key: type the key that starts the team's issue ids (ENG for ENG-123), several separated by commas.`,
       };
 
 const checkText =
@@ -138,13 +139,13 @@ const checkText =
   (item) =>
     item.length <= 100
       ? { value: item }
-      : { error: `A ${what} is at most 100 characters: shorten \`${quote(item.slice(0, 40))}…\`.` };
+      : { error: `A ${what} is at most 100 characters: shorten ${inlineCode(`${item.slice(0, 40)}…`)}.` };
 
 const checkBranch: ItemCheck = (item) =>
   BRANCH.test(item)
     ? { value: item }
     : {
-        error: `\`${quote(item)}\` is not a branch name: type a branch such as main or a glob such as release/*, several separated by commas.`,
+        error: `${inlineCode(item)} is not a branch name: type a branch such as main or a glob such as release/*, several separated by commas.`,
       };
 
 const checkAuthor: ItemCheck = (item) =>
@@ -153,39 +154,39 @@ const checkAuthor: ItemCheck = (item) =>
     : GITHUB_LOGIN.test(item)
       ? { value: item }
       : {
-          error: `\`${quote(item)}\` is not a GitHub login: type logins such as octocat or dependabot[bot], or \`${BOTS_KEYWORD}\` for every bot.`,
+          error: `${inlineCode(item)} is not a GitHub login: type logins such as octocat or dependabot[bot], or \`${BOTS_KEYWORD}\` for every bot.`,
         };
 
 const checkGitHubEvent: ItemCheck = (item) => {
   const glob = item.toLowerCase();
   const example = "such as pull_request.*, issues.opened, push or release.published";
   if (!EVENT_SHAPE.test(glob))
-    return { error: `\`${quote(item)}\` is not an event: type an event ${example}.` };
+    return { error: `${inlineCode(item)} is not an event: type an event ${example}.` };
   const [event, action] = glob.split(".") as [string, string | undefined];
   if (event.includes("*")) return { value: glob };
   const actions = GITHUB_EVENTS.get(event);
-  if (!actions) return { error: `\`${quote(item)}\` is not a GitHub event: type an event ${example}.` };
+  if (!actions) return { error: `${inlineCode(item)} is not a GitHub event: type an event ${example}.` };
   if (action === undefined || action.includes("*") || actions.has(action)) return { value: glob };
   if (actions.size === 0)
     return { error: `GitHub's \`${event}\` event has no actions: type just \`${event}\`.` };
   return {
-    error: `\`${quote(item)}\` is not a ${event} action: type \`${event}.*\` or one of ${[...actions].sort().join(", ")}.`,
+    error: `${inlineCode(item)} is not a ${event} action: type \`${event}.*\` or one of ${[...actions].sort().join(", ")}.`,
   };
 };
 
 const checkLinearEvent: ItemCheck = (item) => {
   const example = "Model.action, such as Issue.create, Issue.* or Comment.create";
-  if (!EVENT_SHAPE.test(item)) return { error: `\`${quote(item)}\` is not an event: type ${example}.` };
+  if (!EVENT_SHAPE.test(item)) return { error: `${inlineCode(item)} is not an event: type ${example}.` };
   const [model, action] = item.split(".") as [string, string | undefined];
   const knownModel = LINEAR_MODELS.find((name) => name.toLowerCase() === model.toLowerCase());
   if (!model.includes("*") && !knownModel) {
     return {
-      error: `\`${quote(item)}\` is not a Linear event: type ${example} (models: ${LINEAR_MODELS.join(", ")}).`,
+      error: `${inlineCode(item)} is not a Linear event: type ${example} (models: ${LINEAR_MODELS.join(", ")}).`,
     };
   }
   if (action !== undefined && !action.includes("*") && !LINEAR_ACTIONS.includes(action.toLowerCase())) {
     return {
-      error: `\`${quote(item)}\` is not a Linear action: type ${model}.create, ${model}.update, ${model}.remove or ${model}.*.`,
+      error: `${inlineCode(item)} is not a Linear action: type ${model}.create, ${model}.update, ${model}.remove or ${model}.*.`,
     };
   }
   const canonical = knownModel ?? model;
@@ -305,7 +306,7 @@ export function parseSubscriptionId(value: OptionValue | undefined): number {
   const digits = /^#?(\d{1,12})$/.exec(text)?.[1];
   if (digits === undefined) {
     throw new UserError(
-      `\`${quote(text)}\` is not a subscription number: pick one from the list, or type the number /subscriptions shows (such as 12). Routes from the config file are changed in the file.`,
+      `${inlineCode(text)} is not a subscription number: pick one from the list, or type the number /subscriptions shows (such as 12). Routes from the config file are changed in the file.`,
     );
   }
   return Number(digits);

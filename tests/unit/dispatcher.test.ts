@@ -57,6 +57,7 @@ const release: Command = {
   async execute({ options, respond }) {
     const version = String(options.values.get("version"));
     if (version === "v1.0.0") throw new UserError("Tag v1.0.0 already exists: choose another version.");
+    if (version === "v9.9.9") throw new Error("POST https://api.example/x?token=abc failed: 500");
     await respond.reply({ content: `Releasing ${version}` });
   },
   async autocomplete() {
@@ -145,6 +146,18 @@ describe("the interaction dispatcher", () => {
     expect(audit).toEqual([
       expect.objectContaining({ action: "release", outcome: "ok", options: '{"version":"v2.0.0"}' }),
     ]);
+  });
+
+  it("tells the user and the audit log where the operator finds an unexpected failure, not its text", async () => {
+    const { responder, answers } = recordingResponder();
+    const interaction = chatInput("release", { options: { version: "v9.9.9" }, roles: [RELEASERS] });
+    await dispatcher().dispatch(interaction, responder);
+
+    expect(answers[0]?.message?.content).toContain(interaction.id);
+    const [audit] = await store.db.selectFrom("audit_log").selectAll().execute();
+    expect(audit).toMatchObject({ action: "release", outcome: "error" });
+    expect(audit!.detail).toBe(`unexpected failure: the logs have it under interaction ${interaction.id}`);
+    expect(logs.join("")).toContain("POST https://api.example/x");
   });
 
   it("answers autocomplete with at most Discord's 25 choices", async () => {

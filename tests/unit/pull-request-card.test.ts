@@ -1,10 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { COLORS, embedLength, LIMITS } from "../../src/discord/render/message.js";
-import {
-  escapeMarkdown,
-  renderPullRequestCard,
-  renderPullRequestList,
-} from "../../src/discord/render/pull-request-card.js";
+import { COLORS, embedLength, escapeMarkdown, LIMITS } from "../../src/discord/render/message.js";
+import { renderPullRequestCard, renderPullRequestList } from "../../src/discord/render/pull-request-card.js";
 import type { GitHubPullRequest } from "../../src/sources/github/github-api.js";
 import {
   latestReviews,

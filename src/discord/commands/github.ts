@@ -12,10 +12,10 @@
 import { ApplicationCommandOptionType } from "discord-api-types/v10";
 import type { APIApplicationCommandOptionChoice } from "discord-api-types/v10";
 import { UserError } from "../../errors.js";
-import { truncate } from "../../events/text.js";
 import type { GitHubApi } from "../../sources/github/github-api.js";
 import { GITHUB_LOGIN, GITHUB_REPO } from "../../sources/github/github-client.js";
 import { explainingApiFailures } from "../api-failure.js";
+import { inlineCode } from "../render/message.js";
 import { renderPullRequestCard, renderPullRequestList } from "../render/pull-request-card.js";
 import type { Command, CommandContext } from "./command.js";
 
@@ -149,7 +149,9 @@ function parseRepo(value: unknown): string {
     .replace(/^https?:\/\/github\.com\//i, "")
     .replace(/\/+$/, "");
   if (!GITHUB_REPO.test(text)) {
-    throw new UserError(`${quote(String(value))} is not a repository: give it as owner/name, e.g. acme/api.`);
+    throw new UserError(
+      `${inlineCode(String(value))} is not a repository: give it as owner/name, e.g. acme/api.`,
+    );
   }
   return text;
 }
@@ -163,7 +165,7 @@ export function parseGitHubLogin(value: unknown): string {
     .replace(/\/+$/, "");
   if (!GITHUB_LOGIN.test(text)) {
     throw new UserError(
-      `${quote(String(value))} is not a GitHub login: logins are 1 to 39 letters, digits or single hyphens, e.g. octocat.`,
+      `${inlineCode(String(value))} is not a GitHub login: logins are 1 to 39 letters, digits or single hyphens, e.g. octocat.`,
     );
   }
   return text;
@@ -171,9 +173,4 @@ export function parseGitHubLogin(value: unknown): string {
 
 function repositoryNotFound(repo: string): string {
   return `Repository ${repo} was not found, or the configured GitHub token cannot see it.`;
-}
-
-/** Echoes user input as inline code, which cannot be broken out of once backticks are removed. */
-export function quote(text: string): string {
-  return `\`${truncate(text.replace(/`/g, "'").trim(), 100) || " "}\``;
 }

@@ -21,9 +21,8 @@ import { findIdentityLink } from "../../store/identity-repository.js";
 import { explainingApiFailures } from "../api-failure.js";
 import { LINEAR_NOT_CONNECTED, feedbackTeamKey } from "../feedback-capture.js";
 import { renderLinearIssueCard, renderLinearIssueList } from "../render/linear-issue-card.js";
-import { escapeMarkdown } from "../render/pull-request-card.js";
+import { escapeMarkdown, inlineCode } from "../render/message.js";
 import type { Command, CommandContext } from "./command.js";
-import { quote } from "./github.js";
 
 const PRIORITY_CHOICES = [
   { name: "Urgent", value: 1 },
@@ -289,7 +288,7 @@ export function parseIssueKey(input: string): string {
   const key = (fromUrl ?? input).trim();
   if (!/^[A-Za-z][A-Za-z0-9]{0,9}-\d{1,9}$/.test(key)) {
     throw new UserError(
-      `${quote(key.slice(0, 40))} is not a Linear issue key: use the team key and number, like ENG-123.`,
+      `${inlineCode(key.slice(0, 40))} is not a Linear issue key: use the team key and number, like ENG-123.`,
     );
   }
   return key.toUpperCase();

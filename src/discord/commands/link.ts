@@ -20,9 +20,9 @@ import {
 } from "../../store/identity-repository.js";
 import type { IdentityLink, LinearIdentity } from "../../store/identity-repository.js";
 import { explainingApiFailures } from "../api-failure.js";
-import { escapeMarkdown } from "../render/pull-request-card.js";
+import { escapeMarkdown, inlineCode } from "../render/message.js";
 import type { Command, CommandContext } from "./command.js";
-import { parseGitHubLogin, quote } from "./github.js";
+import { parseGitHubLogin } from "./github.js";
 
 const REMOVE_CHOICES = ["github", "linear", "all"] as const;
 type RemovePart = (typeof REMOVE_CHOICES)[number];
@@ -128,7 +128,7 @@ async function saveLink(
     const holder = await findLinkByLinearEmail(db, linear.email);
     if (holder && holder.discord_user_id !== context.user.id) {
       throw new UserError(
-        `Linear account ${quote(linear.email)} is already linked to <@${holder.discord_user_id}>: they can free it with /link remove:linear.`,
+        `Linear account ${inlineCode(linear.email)} is already linked to <@${holder.discord_user_id}>: they can free it with /link remove:linear.`,
       );
     }
   }
@@ -178,14 +178,14 @@ async function resolveLinearEmail(
   }
   const user = await explainingApiFailures("Linear", context.logger, () => linear.findUserByEmail(email));
   if (!user)
-    throw new UserError(`Linear has no active user with the email ${quote(email)}: check the spelling.`);
+    throw new UserError(`Linear has no active user with the email ${inlineCode(email)}: check the spelling.`);
   return { email: user.email || email, userId: user.id, name: user.name };
 }
 
 function describeLink(link: IdentityLink): string {
   const github = link.github_login ? `**${link.github_login}**` : "not linked";
   const linearWho = link.linear_name ? `**${escapeMarkdown(link.linear_name)}** ` : "";
-  const linear = link.linear_email ? `${linearWho}${quote(link.linear_email)}` : "not linked";
+  const linear = link.linear_email ? `${linearWho}${inlineCode(link.linear_email)}` : "not linked";
   return `• GitHub: ${github}\n• Linear: ${linear}`;
 }
 
@@ -193,7 +193,7 @@ function parseEmail(value: unknown): string {
   const text = String(value).trim().toLowerCase();
   if (!emailSchema.safeParse(text).success) {
     throw new UserError(
-      `${quote(String(value))} is not an email address: give the one you sign in to Linear with.`,
+      `${inlineCode(String(value))} is not an email address: give the one you sign in to Linear with.`,
     );
   }
   return text;

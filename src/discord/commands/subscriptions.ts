@@ -6,7 +6,7 @@ import { ApplicationCommandOptionType } from "discord-api-types/v10";
 import type { RouteConfig } from "../../config/config-file.js";
 import { listSubscriptions } from "../../store/subscription-repository.js";
 import type { Subscription } from "../../store/subscription-repository.js";
-import { LIMITS } from "../render/message.js";
+import { LIMITS, inlineCode } from "../render/message.js";
 import { describeRule, describeSubscription, requireGuild } from "../subscription-options.js";
 import type { Command } from "./command.js";
 
@@ -67,7 +67,7 @@ function subscriptionLine(subscription: Subscription): string {
 }
 
 function routeLine(route: RouteConfig): string {
-  return `🔒 \`${route.name.replaceAll("`", "'")}\` \`${describeRule(route.source, route)}\` → <#${route.channel}>`;
+  return `🔒 ${inlineCode(route.name)} \`${describeRule(route.source, route)}\` → <#${route.channel}>`;
 }
 
 /** As many whole lines as fit, then how many were left out. */

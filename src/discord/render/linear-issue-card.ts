@@ -8,8 +8,7 @@
 import { oneLine, truncate } from "../../events/text.js";
 import type { LinearIssue } from "../../sources/linear/linear-api.js";
 import type { DiscordMessage, EmbedField } from "./message.js";
-import { COLORS, NO_MENTIONS, fitMessage } from "./message.js";
-import { escapeMarkdown } from "./pull-request-card.js";
+import { COLORS, NO_MENTIONS, escapeMarkdown, fitMessage } from "./message.js";
 
 /** The card previews the description; the full text is one click away in Linear. */
 const DESCRIPTION_PREVIEW = 500;

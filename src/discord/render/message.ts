@@ -86,6 +86,19 @@ export type MessageStyle = "full" | "compact";
 /** No automatic mentions at all: user text can contain `@everyone` or `<@id>` and nothing happens. */
 export const NO_MENTIONS: AllowedMentions = Object.freeze({ parse: [] }) as AllowedMentions;
 
+/**
+ * Backslash-escapes what Discord Markdown acts on mid-line (emphasis, code, spoilers, quotes, masked links,
+ * and `<...>` mentions), so a title reads as typed.
+ */
+export function escapeMarkdown(text: string): string {
+  return text.replace(/[\\*_~`|<>[\]()]/g, (character) => `\\${character}`);
+}
+
+/** User text as inline code, which it cannot break out of once backticks are replaced; cut to `max`. */
+export function inlineCode(text: string, max = 100): string {
+  return `\`${truncate(text.replace(/`/g, "'").trim(), max) || " "}\``;
+}
+
 export function toMessage(summary: EventSummary, style: MessageStyle): DiscordMessage {
   if (style === "compact") {
     // The link is kept whole: a long line gives way, not the URL.

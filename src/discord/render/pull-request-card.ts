@@ -13,10 +13,12 @@ import type {
   GitHubReviewState,
 } from "../../sources/github/github-api.js";
 import type { DiscordMessage, EmbedField } from "./message.js";
-import { COLORS, NO_MENTIONS, fitMessage } from "./message.js";
+import { COLORS, NO_MENTIONS, escapeMarkdown, fitMessage, inlineCode } from "./message.js";
 
 const MAX_FAILED_CHECKS_NAMED = 5;
 const LIST_TITLE_LENGTH = 90;
+/** Git refuses ref names longer than this, so a real branch is never cut. */
+const BRANCH_LENGTH = 255;
 
 const STATE_LABELS: Record<GitHubPullRequest["state"] | "draft", string> = {
   open: "🟢 Open",
@@ -55,7 +57,7 @@ export function renderPullRequestCard(pr: GitHubPullRequest): DiscordMessage {
         title: `#${pr.number} ${oneLine(pr.title)}`,
         url: pr.url,
         color: cardColor(pr),
-        description: `**${pr.author}** wants to merge ${code(pr.headBranch)} into ${code(pr.baseBranch)} · opened ${relativeTime(pr.createdAt)}`,
+        description: `**${pr.author}** wants to merge ${inlineCode(pr.headBranch, BRANCH_LENGTH)} into ${inlineCode(pr.baseBranch, BRANCH_LENGTH)} · opened ${relativeTime(pr.createdAt)}`,
         fields,
         footer: { text: `GitHub · ${pr.repo}` },
         timestamp: pr.updatedAt,
@@ -143,19 +145,6 @@ function cardColor(pr: GitHubPullRequest): number {
 function relativeTime(iso: string): string {
   const ms = Date.parse(iso);
   return Number.isNaN(ms) ? "at an unknown time" : `<t:${Math.floor(ms / 1000)}:R>`;
-}
-
-/** Inline code cannot hold a backtick; a branch name may. */
-function code(text: string): string {
-  return `\`${text.replace(/`/g, "ˋ")}\``;
-}
-
-/**
- * Backslash-escapes what Discord Markdown acts on mid-line (emphasis, code, spoilers, quotes, masked links,
- * and `<...>` mentions), so a title reads as typed.
- */
-export function escapeMarkdown(text: string): string {
-  return text.replace(/[\\*_~`|<>[\]()]/g, (character) => `\\${character}`);
 }
 
 function plural(count: number, noun: string): string {
