@@ -103,6 +103,7 @@ export interface DeployRequestResult {
 
 const COMMITS_SHOWN_IN_AUTOCOMPLETE = 10;
 const FULL_SHA = /^[0-9a-f]{40}$/i;
+const FREEZE_OVERRIDE_ACTION = "deploy freeze-override";
 
 export function findEnvironment(config: ConfigFile, name: string): EnvironmentConfig {
   const environment = config.environments.find((candidate) => candidate.name === name.trim());
@@ -199,11 +200,12 @@ export async function requestDeployment(
   const environment = findEnvironment(services.config, request.environment);
   requireGitHub(services);
   const now = services.clock();
+  const freeze = activeFreeze(services.config.freezes, environment.name, now);
   const decision = checkDeployAllowed({
     environment,
     requesterId: request.requester.id,
     lock: await findLock(services.db, environment.name),
-    freeze: activeFreeze(services.config.freezes, environment.name, now),
+    freeze,
     overrideReason: request.overrideReason,
     requesterIsAdmin: request.requester.isAdmin,
   });
@@ -228,6 +230,7 @@ export async function requestDeployment(
     requested_by_name: request.requester.name,
     approved_by: "[]",
     reason: reasons.length > 0 ? reasons.join("; ") : null,
+    freeze_override: decision.overridden ? (freeze?.name ?? null) : null,
     previous_sha: previous?.sha ?? null,
     approval_channel_id: null,
     approval_message_id: null,
@@ -240,8 +243,13 @@ export async function requestDeployment(
   });
   if (decision.overridden) {
     await audit(services, request.requester, request.place, {
-      action: "deploy freeze-override",
-      options: { environment: environment.name, ref: target.ref, deployment: deployment.id },
+      action: FREEZE_OVERRIDE_ACTION,
+      options: {
+        environment: environment.name,
+        ref: target.ref,
+        deployment: deployment.id,
+        freeze: freeze?.name,
+      },
       capability: "admin",
       detail: decision.overridden,
     });
@@ -397,20 +405,22 @@ async function findPendingDeployment(
   return { deployment, environment };
 }
 
-/** A lock taken, or a freeze begun, while the request waited stops it, unless an admin overrode the freeze. */
+/**
+ * A lock taken, or a freeze begun, while the request waited stops it, unless an admin overrode that very
+ * freeze when requesting it.
+ */
 async function checkStillAllowed(
   services: DeployServices,
   deployment: DeploymentRow,
   environment: EnvironmentConfig,
 ): Promise<void> {
-  const overridden = deployment.reason?.includes("overridden:") ?? false;
+  const freeze = activeFreeze(services.config.freezes, environment.name, services.clock());
+  const overridden = freeze !== undefined && deployment.freeze_override === freeze.name;
   const decision = checkDeployAllowed({
     environment,
     requesterId: deployment.requested_by ?? "",
     lock: await findLock(services.db, environment.name),
-    freeze: overridden
-      ? undefined
-      : activeFreeze(services.config.freezes, environment.name, services.clock()),
+    freeze: overridden ? undefined : freeze,
     requesterIsAdmin: false,
   });
   if (!decision.allowed) throw new UserError(`Not deployed: ${decision.reason}`);

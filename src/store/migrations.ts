@@ -266,6 +266,11 @@ function buildMigrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.alterTable("job_state").addColumn("cursor", "text").execute();
       },
     },
+    "0007_deployment_freeze_override": {
+      async up(db: Kysely<unknown>) {
+        await db.schema.alterTable("deployments").addColumn("freeze_override", "text").execute();
+      },
+    },
   };
 }
 

@@ -258,6 +258,8 @@ export interface DeploymentTable {
   approved_by: string;
   /** Why: "rollback of v1.2.0", a freeze override reason. */
   reason: string | null;
+  /** The freeze an admin overrode when requesting this deployment; approvals later let only that one pass. */
+  freeze_override: string | null;
   /** The commit that ran in the environment when this was requested (the start of the released range). */
   previous_sha: string | null;
   /** Where the approval card is (channel and message), for editing it. */

@@ -6,7 +6,6 @@
  */
 import type { APIInteraction } from "discord-api-types/v10";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { loadGitHubFixture } from "../../src/sources/github/fixtures.js";
 import { signGitHubDelivery } from "../../src/sources/signed-delivery.js";
 import { insertDeployment, listDeployments } from "../../src/store/deployment-repository.js";
 import type { DeploymentRow, NewDeployment } from "../../src/store/deployment-repository.js";
@@ -22,6 +21,7 @@ import type { FakeGitHub } from "../fakes/github-server.js";
 import { autocomplete, button, createBotDriver } from "../support/discord-bot-driver.js";
 import type { BotDriver, InvocationResult, OptionInput } from "../support/discord-bot-driver.js";
 import { newDeployment } from "../support/deployment-rows.js";
+import { deploymentStatusDelivery } from "../support/deployment-webhooks.js";
 import {
   TEST_DISCORD_TOKEN,
   TEST_GITHUB_SECRET,
@@ -69,9 +69,10 @@ environments:
     workflow: deploy.yml
     inputs: { version: "{version}", commit: "{sha}", target: "{environment}", requested: "{ref}" }
   - { name: legacy, repo: ${REPO} }
+  - { name: legacy-eu, repo: ${REPO}, approvals: 1 }
   - { name: critical, repo: ${REPO}, approvals: 2 }
 freezes:
-  - { name: sunset, environments: [legacy], reason: "legacy is being retired", from: "2020-01-01T00:00:00Z", to: "2099-01-01T00:00:00Z" }
+  - { name: sunset, environments: [legacy, legacy-eu], reason: "legacy is being retired", from: "2020-01-01T00:00:00Z", to: "2099-01-01T00:00:00Z" }
 `;
 
 let discord: FakeDiscord;
@@ -191,25 +192,9 @@ async function reportStatus(
   deployment: { id: number; sha: string; ref: string; environment: string },
   state: string,
 ) {
-  const { event, payload } = loadGitHubFixture("deployment_status.created.success");
-  const body = structuredClone(payload) as Record<string, unknown>;
-  body.deployment = {
-    ...(body.deployment as object),
-    id: deployment.id,
-    sha: deployment.sha,
-    ref: deployment.ref,
-    environment: deployment.environment,
-  };
-  body.deployment_status = {
-    ...(body.deployment_status as object),
-    state,
-    environment: deployment.environment,
-    description: "",
-    log_url: "",
-    created_at: new Date().toISOString(),
-  };
+  const { event, payload } = deploymentStatusDelivery(deployment, state);
   const response = await switchboard.post(
-    await signGitHubDelivery({ secret: TEST_GITHUB_SECRET, event, payload: body }),
+    await signGitHubDelivery({ secret: TEST_GITHUB_SECRET, event, payload }),
   );
   expect(response.status).toBe(202);
 }
@@ -587,6 +572,20 @@ describe("freezes", () => {
         detail: 'freeze "sunset" overridden: security fix for CVE-1',
       }),
     ]);
+  });
+
+  it("deploys an admin's override through the freeze once another person approves it", async () => {
+    const { card } = await requestApproval(root, { env: "legacy-eu", "override-reason": "security fix" });
+
+    const approval = await press(card, "approve", bob);
+
+    expect(approval.content).not.toContain("Not deployed");
+    const [created] = github.deployments(REPO);
+    expect(created!.payload).toMatchObject({
+      reason: 'freeze "sunset" overridden: security fix',
+      approved_by: [{ id: bob.user.id, name: "bob" }],
+    });
+    expect((await deployments())[0]).toMatchObject({ state: "requested" });
   });
 });
 

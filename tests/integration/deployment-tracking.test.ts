@@ -4,12 +4,13 @@
  * issues the fake GitHub (compare) and the fake Linear (comments, state moves).
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { loadGitHubFixture } from "../../src/sources/github/fixtures.js";
 import { signGitHubDelivery } from "../../src/sources/signed-delivery.js";
 import { insertDeployment, listDeployments } from "../../src/store/deployment-repository.js";
 import type { DeploymentRow } from "../../src/store/deployment-repository.js";
 import { startFakeDiscord } from "../fakes/discord-server.js";
 import { newDeployment } from "../support/deployment-rows.js";
+import { deploymentDelivery, deploymentStatusDelivery } from "../support/deployment-webhooks.js";
+import type { DeploymentShape } from "../support/deployment-webhooks.js";
 import type { FakeDiscord, FakeEmbed, FakeMessage } from "../fakes/discord-server.js";
 import { FAKE_GITHUB_TOKEN, startFakeGitHub } from "../fakes/github-server.js";
 import type { FakeGitHub } from "../fakes/github-server.js";
@@ -65,35 +66,9 @@ async function start(config: string, withApis = false): Promise<void> {
 
 const environments = (...lines: string[]) => ["environments:", ...lines, ""].join("\n");
 
-interface DeploymentShape {
-  id: number;
-  environment?: string;
-  sha?: string;
-  ref?: string;
-  creator?: string;
-  /** What Switchboard puts in the payload of a deployment requested from chat. */
-  payload?: Record<string, unknown>;
-}
-
-/** A GitHub deployment as webhooks carry it, from the real fixture with this id, environment and commit. */
-function deploymentJson(base: Record<string, unknown>, shape: DeploymentShape): Record<string, unknown> {
-  return {
-    ...base,
-    id: shape.id,
-    environment: shape.environment ?? "production",
-    sha: shape.sha ?? SHA_A,
-    ref: shape.ref ?? "main",
-    creator: { ...(base.creator as object), login: shape.creator ?? "Codertocat" },
-    created_at: new Date().toISOString(),
-    ...(shape.payload ? { payload: shape.payload } : {}),
-  };
-}
-
 async function sendDeployment(shape: DeploymentShape): Promise<void> {
-  const { event, payload } = loadGitHubFixture("deployment.created");
-  const body = structuredClone(payload) as Record<string, unknown>;
-  body.deployment = deploymentJson(body.deployment as Record<string, unknown>, shape);
-  await post(event, body);
+  const { event, payload } = deploymentDelivery(shape);
+  await post(event, payload);
 }
 
 async function sendStatus(
@@ -101,18 +76,8 @@ async function sendStatus(
   state: string,
   status: { description?: string; logUrl?: string } = {},
 ): Promise<void> {
-  const { event, payload } = loadGitHubFixture("deployment_status.created.success");
-  const body = structuredClone(payload) as Record<string, unknown>;
-  body.deployment = deploymentJson(body.deployment as Record<string, unknown>, shape);
-  body.deployment_status = {
-    ...(body.deployment_status as object),
-    state,
-    environment: shape.environment ?? "production",
-    description: status.description ?? "",
-    log_url: status.logUrl ?? "",
-    created_at: new Date().toISOString(),
-  };
-  await post(event, body);
+  const { event, payload } = deploymentStatusDelivery(shape, state, status);
+  await post(event, payload);
 }
 
 /** Posts a delivery (a fresh delivery id each time, as GitHub's redelivery of a new status would) and waits for its effects. */

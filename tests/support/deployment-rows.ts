@@ -20,6 +20,7 @@ export function newDeployment(overrides: Partial<NewDeployment> = {}): NewDeploy
     requested_by_name: null,
     approved_by: "[]",
     reason: null,
+    freeze_override: null,
     previous_sha: null,
     approval_channel_id: null,
     approval_message_id: null,

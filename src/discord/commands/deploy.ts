@@ -30,7 +30,7 @@ import {
 } from "../../deploy/deploy-service.js";
 import type { DeployRequest, DeployServices } from "../../deploy/deploy-service.js";
 import { UserError } from "../../errors.js";
-import { auditInteraction } from "../interaction-audit.js";
+import { auditDetailOf, auditInteraction } from "../interaction-audit.js";
 import type { AuditOutcome } from "../interaction-audit.js";
 import {
   currentDeployment,
@@ -197,19 +197,24 @@ export function deployServices(context: CommandContext): DeployServices {
   return { db, config, clock, github, defaultChannel, onEnqueued };
 }
 
-function optionText(context: CommandContext, name: string): string | undefined {
+/** A string option, trimmed; undefined when absent or blank. */
+export function optionText(context: CommandContext, name: string): string | undefined {
   const value = context.options.values.get(name);
   const text = value === undefined ? undefined : String(value).trim();
   return text ? text : undefined;
 }
 
-function hasCapability(context: CommandContext, capability: Capability): boolean {
+function accessTo(context: CommandContext, capability: Capability): ReturnType<typeof checkAccess> {
   const permissions = context.interaction.member?.permissions;
   return checkAccess(
     { ...context.user, ...(permissions ? { permissions } : {}) },
     capability,
     context.services.config.discord.roles,
-  ).allowed;
+  );
+}
+
+function hasCapability(context: CommandContext, capability: Capability): boolean {
+  return accessTo(context, capability).allowed;
 }
 
 async function deployTo(context: CommandContext): Promise<void> {
@@ -232,12 +237,7 @@ export async function requestAndAnswer(
   request: Omit<DeployRequest, "requester" | "place">,
 ): Promise<void> {
   const capability = requiredDeployCapability(environment);
-  const permissions = context.interaction.member?.permissions;
-  const access = checkAccess(
-    { ...context.user, ...(permissions ? { permissions } : {}) },
-    capability,
-    context.services.config.discord.roles,
-  );
+  const access = accessTo(context, capability);
   if (!access.allowed) {
     await auditRequest(context, capability, "denied", access.reason);
     await context.respond.reply({ content: access.reason }, { ephemeral: true });
@@ -293,7 +293,12 @@ export async function requestAndAnswer(
     await auditRequest(context, capability, "ok", `deployment #${deployment.id}`);
   } catch (error) {
     const outcome = error instanceof UserError ? "refused" : "error";
-    await auditRequest(context, capability, outcome, error instanceof Error ? error.message : String(error));
+    await auditRequest(
+      context,
+      capability,
+      outcome,
+      auditDetailOf(error, `interaction ${context.interaction.id}`),
+    );
     throw error;
   }
 }

@@ -18,6 +18,7 @@ import { randomBytes } from "node:crypto";
 import type { APIApplicationCommandOptionChoice } from "discord-api-types/v10";
 import { ApplicationCommandOptionType } from "discord-api-types/v10";
 import type { ReleaseConfig } from "../../config/config-file.js";
+import { requireGitHub } from "../../deploy/deploy-service.js";
 import { BUMPS, type Bump } from "../../deploy/next-version.js";
 import {
   checkReleaseConfirmable,
@@ -28,7 +29,6 @@ import {
 import { compareSemVer, parseSemVer } from "../../deploy/semver.js";
 import { UserError } from "../../errors.js";
 import { planPost } from "../../pipeline/plan-messages.js";
-import type { GitHubApi } from "../../sources/github/github-api.js";
 import { enqueueMessages } from "../../store/outbox-repository.js";
 import {
   findReleasePreview,
@@ -39,6 +39,7 @@ import {
   type ReleasePreviewRow,
 } from "../../store/release-repository.js";
 import { explainingApiFailures } from "../api-failure.js";
+import { inlineCode } from "../render/message.js";
 import {
   refreshButtons,
   renderReleaseAnnouncement,
@@ -147,7 +148,7 @@ function findRelease(context: CommandContext, value: unknown): ReleaseConfig {
   }
   const names = releases.map((release) => `\`${release.name}\``).join(", ");
   throw new UserError(
-    `No release is configured as \`${typed.replace(/`/g, "'").slice(0, 100)}\`: choose one of ${names}, or add it under \`releases\` in the config file.`,
+    `No release is configured as ${inlineCode(typed)}: choose one of ${names}, or add it under \`releases\` in the config file.`,
   );
 }
 
@@ -173,19 +174,12 @@ function readRequest(context: CommandContext): ReleaseRequest {
   };
 }
 
-function requireGitHub(context: CommandContext): GitHubApi {
-  if (context.services.github) return context.services.github;
-  throw new UserError(
-    "The GitHub API is not configured on this Switchboard: the operator needs to set GITHUB_TOKEN (or the GitHub App variables).",
-  );
-}
-
 function planFor(
   context: CommandContext,
   release: ReleaseConfig,
   request: ReleaseRequest,
 ): Promise<ReleasePlan> {
-  const github = requireGitHub(context);
+  const github = requireGitHub(context.services);
   return explainingApiFailures("GitHub", context.logger, async () =>
     planRelease(github, release, request, { ...(await linearTeams(context)) }),
   );
@@ -279,7 +273,7 @@ async function confirm(context: CommandContext, previewId: string): Promise<void
   if (preview.status !== "pending") throw alreadySettled(preview);
   const { services } = context;
   const release = configuredRelease(context, preview);
-  const github = requireGitHub(context);
+  const github = requireGitHub(context.services);
 
   if (services.clock() > preview.expires_at) {
     await context.respond.updateMessage({ components: refreshButtons(preview.id) });

@@ -11,7 +11,7 @@ import { UserError } from "../../errors.js";
 import { listDeployments } from "../../store/deployment-repository.js";
 import { shortSha } from "../render/deployment-card.js";
 import type { Command } from "./command.js";
-import { environmentChoices, requestAndAnswer } from "./deploy.js";
+import { environmentChoices, optionText, requestAndAnswer } from "./deploy.js";
 
 /** How far back a rollback looks for the previous version. */
 const HISTORY_SCANNED = 100;
@@ -42,10 +42,7 @@ export const command: Command = {
   ephemeral: true,
 
   async execute(context) {
-    const environment = findEnvironment(
-      context.services.config,
-      String(context.options.values.get("env") ?? ""),
-    );
+    const environment = findEnvironment(context.services.config, optionText(context, "env") ?? "");
     const history = await listDeployments(context.services.db, {
       environment: environment.name,
       limit: HISTORY_SCANNED,
@@ -61,12 +58,11 @@ export const command: Command = {
     }
     // The release tag (`v1.2.0`) reads best; a bare commit by its short sha.
     const label = target.version ? target.ref : shortSha(target.sha);
-    const overrideReason = String(context.options.values.get("override-reason") ?? "").trim();
     await requestAndAnswer(context, environment, {
       environment: environment.name,
       target: { ref: target.ref, sha: target.sha, version: target.version },
       reason: `rollback to ${label}`,
-      ...(overrideReason ? { overrideReason } : {}),
+      overrideReason: optionText(context, "override-reason"),
     });
   },
 

@@ -12,10 +12,9 @@ import { oneLine, firstLine, truncate } from "../../events/text.js";
 import type { GitHubCommit } from "../../sources/github/github-api.js";
 import type { DeploymentRow } from "../../store/deployment-repository.js";
 import { parseApprovers } from "../../deploy/deploy-policy.js";
-import { DEPLOYMENT_STATE_LABELS, deploymentLabel, shortSha } from "./deployment-card.js";
+import { DEPLOYMENT_STATE_LABELS, deploymentLabel, personLabel, shortSha } from "./deployment-card.js";
 import type { DiscordMessage, EmbedField } from "./message.js";
-import { COLORS, LIMITS, NO_MENTIONS, fitMessage } from "./message.js";
-import { escapeMarkdown } from "./pull-request-card.js";
+import { COLORS, LIMITS, NO_MENTIONS, escapeMarkdown, fitMessage } from "./message.js";
 
 /** Commits listed on the card; the rest are counted. */
 export const COMMITS_SHOWN = 15;
@@ -46,7 +45,7 @@ export function renderApprovalCard(input: {
     { name: "Commit", value: `\`${shortSha(deployment.sha)}\``, inline: true },
     {
       name: "Requested by",
-      value: mention(deployment.requested_by, deployment.requested_by_name),
+      value: personLabel(deployment.requested_by, deployment.requested_by_name) ?? "someone",
       inline: true,
     },
     {
@@ -164,11 +163,6 @@ function runningLabel(previous: DeploymentRow): string {
   const label = deploymentLabel(previous);
   const sha = `\`${shortSha(previous.sha)}\``;
   return label === shortSha(previous.sha) ? sha : `**${escapeMarkdown(label)}** ${sha}`;
-}
-
-function mention(id: string | null, name: string | null): string {
-  if (id && /^\d{17,20}$/.test(id)) return `<@${id}>`;
-  return escapeMarkdown(name ?? "someone");
 }
 
 function count(n: number, noun: string): string {

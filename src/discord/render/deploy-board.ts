@@ -7,12 +7,16 @@ import type { EnvironmentConfig } from "../../config/config-file.js";
 import { oneLine, truncate } from "../../events/text.js";
 import type { DeploymentRow } from "../../store/deployment-repository.js";
 import type { EnvironmentLockRow } from "../../store/environment-lock-repository.js";
-import { DEPLOYMENT_STATE_LABELS, deploymentLabel, formatDuration, shortSha } from "./deployment-card.js";
+import {
+  DEPLOYMENT_STATE_LABELS,
+  deploymentLabel,
+  formatDuration,
+  personLabel,
+  shortSha,
+} from "./deployment-card.js";
 import type { DiscordMessage, EmbedField } from "./message.js";
-import { COLORS, LIMITS, NO_MENTIONS, fitMessage } from "./message.js";
-import { escapeMarkdown } from "./pull-request-card.js";
+import { COLORS, LIMITS, NO_MENTIONS, escapeMarkdown, fitMessage } from "./message.js";
 
-const SNOWFLAKE = /^\d{17,20}$/;
 const REASON_LENGTH = 120;
 
 export interface EnvironmentStatus {
@@ -166,8 +170,7 @@ function keepWholeLines(lines: string[], max: number): string {
 }
 
 function person(id: string | null, name: string | null): string {
-  if (id && SNOWFLAKE.test(id)) return `<@${id}>`;
-  return escapeMarkdown(name ?? id ?? "someone");
+  return personLabel(id, name) ?? "someone";
 }
 
 /** Discord renders `<t:unix:R>` as "3 minutes ago" for each reader. */

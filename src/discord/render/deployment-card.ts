@@ -3,12 +3,12 @@
  * deployment and channel and edited in place as statuses arrive, so the channel reads one line of history
  * per deployment instead of one message per status.
  */
+import { parseApprovers } from "../../deploy/deploy-policy.js";
 import type { DeploymentState } from "../../store/schema.js";
 import type { DeploymentRow } from "../../store/deployment-repository.js";
 import { oneLine, truncate } from "../../events/text.js";
 import type { DiscordMessage, EmbedField } from "./message.js";
-import { COLORS, NO_MENTIONS, fitMessage } from "./message.js";
-import { escapeMarkdown } from "./pull-request-card.js";
+import { COLORS, NO_MENTIONS, escapeMarkdown, fitMessage } from "./message.js";
 
 export const DEPLOYMENT_STATE_LABELS: Record<DeploymentState, string> = {
   awaiting_approval: "⏳ Awaiting approval",
@@ -47,7 +47,7 @@ export function renderDeploymentCard(deployment: DeploymentRow): DiscordMessage 
   if (deployment.sha) fields.push({ name: "Commit", value: `\`${shortSha(deployment.sha)}\``, inline: true });
   const requester = personLabel(deployment.requested_by, deployment.requested_by_name);
   if (requester) fields.push({ name: "Requested by", value: requester, inline: true });
-  const approvers = parseApprovers(deployment.approved_by);
+  const approvers = parseApprovers(deployment.approved_by).filter((id) => SNOWFLAKE.test(id));
   if (approvers.length > 0) {
     fields.push({ name: "Approved by", value: approvers.map((id) => `<@${id}>`).join(", "), inline: true });
   }
@@ -64,7 +64,9 @@ export function renderDeploymentCard(deployment: DeploymentRow): DiscordMessage 
       });
     }
   }
-  if (deployment.reason) fields.push({ name: "Reason", value: deployment.reason, inline: false });
+  if (deployment.reason) {
+    fields.push({ name: "Reason", value: escapeMarkdown(deployment.reason), inline: false });
+  }
   const logUrl = webUrl(deployment.log_url);
   if (logUrl) fields.push({ name: "Logs", value: `[View the deployment log](${logUrl})`, inline: false });
   return fitMessage({
@@ -104,21 +106,10 @@ export function formatDuration(ms: number): string {
 }
 
 /** A Discord user id shows as a mention (embeds never ping); anyone else (a GitHub login) by name. */
-function personLabel(id: string | null, name: string | null): string | undefined {
+export function personLabel(id: string | null, name: string | null): string | undefined {
   if (id && SNOWFLAKE.test(id)) return `<@${id}>`;
   const shown = name ?? id;
   return shown ? escapeMarkdown(shown) : undefined;
-}
-
-function parseApprovers(json: string): string[] {
-  try {
-    const ids: unknown = JSON.parse(json);
-    return Array.isArray(ids)
-      ? ids.filter((id): id is string => typeof id === "string" && SNOWFLAKE.test(id))
-      : [];
-  } catch {
-    return [];
-  }
 }
 
 /** Discord renders `<t:unix:f>` in each reader's own time zone. */
