@@ -643,7 +643,7 @@ describe("/deploy status and history", () => {
     const production = field(embed, "production (production)")!;
     expect(production).toContain("✅ Succeeded · **1.1.0** `" + shas[2]!.slice(0, 7) + "`");
     expect(production).toContain(`by <@${carl.user.id}>`);
-    expect(production).toContain("took 2m 05s");
+    expect(production).toContain("took 2 min 5 s");
     const staging = field(embed, "staging 🔒")!;
     expect(staging).toContain("❌ Failed");
     expect(staging).toContain(`🔒 Locked by <@${carl.user.id}>`);

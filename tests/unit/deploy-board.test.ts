@@ -103,11 +103,11 @@ describe("the deploy board", () => {
       "preview",
     ]);
     expect(fields[0]!.value).toBe(
-      `✅ Succeeded · **1.2.0** \`abcdef1\`\nby <@${ADA}> <t:${(NOW - 465_000) / 1000}:R> · took 2m 05s`,
+      `✅ Succeeded · **1.2.0** \`abcdef1\`\nby <@${ADA}> <t:${(NOW - 465_000) / 1000}:R> · took 2 min 5 s`,
     );
     expect(fields[1]!.value.split("\n")).toEqual([
       "🚀 In progress · **main** `abcdef1`",
-      `by <@${ADA}> <t:${(NOW - 590_000) / 1000}:R> · running for 9m 50s`,
+      `by <@${ADA}> <t:${(NOW - 590_000) / 1000}:R> · running for 9 min 50 s`,
       "Still running: **1.1.0** `abcdef1`",
       `🔒 Locked by <@${ADA}> <t:${(NOW - 60_000) / 1000}:R>: migrating \\*everything\\*`,
       "❄️ Frozen: weekend (sat, sun 00:00-24:00 UTC)",
@@ -128,9 +128,9 @@ describe("the deploy board", () => {
     expect(description.length).toBeLessThanOrEqual(LIMITS.embedDescription);
     const lines = description.split("\n");
     expect(lines[0]).toMatch(
-      /^`#200` ✅ Succeeded · \*\*1\.2\.0\*\* `abcdef1` by <@\d+> <t:\d+:R> · took 2m 05s · rollback to v1\.1\.0$/,
+      /^`#200` ✅ Succeeded · \*\*1\.2\.0\*\* `abcdef1` by <@\d+> <t:\d+:R> · took 2 min 5 s · rollback to v1\.1\.0$/,
     );
-    expect(lines.every((line) => line.endsWith("2m 05s") || line.endsWith("v1.1.0"))).toBe(true);
+    expect(lines.every((line) => line.endsWith("2 min 5 s") || line.endsWith("v1.1.0"))).toBe(true);
     expect(renderDeployHistory(production, [], NOW).content).toContain(
       "Nothing has been deployed to production",
     );

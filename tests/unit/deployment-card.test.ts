@@ -1,9 +1,5 @@
 import { describe, expect, it } from "vitest";
-import {
-  deploymentLabel,
-  formatDuration,
-  renderDeploymentCard,
-} from "../../src/discord/render/deployment-card.js";
+import { deploymentLabel, renderDeploymentCard } from "../../src/discord/render/deployment-card.js";
 import { COLORS } from "../../src/discord/render/message.js";
 import { planDeploymentCard, renderOnCallPing } from "../../src/deploy/deployment-tracker.js";
 import { shippedVersion } from "../../src/deploy/ship-notices.js";
@@ -72,7 +68,7 @@ describe("renderDeploymentCard", () => {
     expect(fields(card)).toMatchObject({
       State: "❌ Failed",
       Finished: `<t:${finished / 1000}:f>`,
-      Duration: "2m 05s",
+      Duration: "2 min 5 s",
       Logs: "[View the deployment log](https://ci.example.com/runs/1)",
     });
   });
@@ -102,12 +98,6 @@ describe("renderDeploymentCard", () => {
     expect(deploymentLabel({ version: null, ref: "main" })).toBe("main");
     expect(shippedVersion({ version: "1.2.3", ref: "v1.2.3" })).toBe("v1.2.3");
     expect(shippedVersion({ version: "1.2.3", ref: "abc" })).toBe("1.2.3");
-  });
-
-  it("formats durations", () => {
-    expect(formatDuration(45_000)).toBe("45s");
-    expect(formatDuration(3_720_000)).toBe("1h 02m");
-    expect(formatDuration(-5)).toBe("0s");
   });
 });
 

@@ -3,17 +3,11 @@
  * it took, and whether the environment is locked or frozen) and `/deploy history` (one line per
  * deployment, newest first). Embeds never ping; people show as mentions so readers see current names.
  */
+import { formatDuration, oneLine, truncate } from "../../events/text.js";
 import type { EnvironmentConfig } from "../../config/config-file.js";
-import { oneLine, truncate } from "../../events/text.js";
 import type { DeploymentRow } from "../../store/deployment-repository.js";
 import type { EnvironmentLockRow } from "../../store/environment-lock-repository.js";
-import {
-  DEPLOYMENT_STATE_LABELS,
-  deploymentLabel,
-  formatDuration,
-  personLabel,
-  shortSha,
-} from "./deployment-card.js";
+import { DEPLOYMENT_STATE_LABELS, deploymentLabel, personLabel, shortSha } from "./deployment-card.js";
 import type { DiscordMessage, EmbedField } from "./message.js";
 import { COLORS, LIMITS, NO_MENTIONS, escapeMarkdown, fitMessage } from "./message.js";
 
@@ -111,9 +105,9 @@ function versionAndCommit(deployment: DeploymentRow): string {
 function duration(deployment: DeploymentRow, now: number): string | undefined {
   if (deployment.started_at === null) return undefined;
   if (deployment.finished_at !== null)
-    return `took ${formatDuration(deployment.finished_at - deployment.started_at)}`;
+    return `took ${formatDuration((deployment.finished_at - deployment.started_at) / 1000)}`;
   if (deployment.state === "inactive") return undefined;
-  return `running for ${formatDuration(now - deployment.started_at)}`;
+  return `running for ${formatDuration((now - deployment.started_at) / 1000)}`;
 }
 
 function boardColor(statuses: EnvironmentStatus[]): number {

@@ -3,10 +3,10 @@
  * deployment and channel and edited in place as statuses arrive, so the channel reads one line of history
  * per deployment instead of one message per status.
  */
+import { formatDuration, oneLine, truncate } from "../../events/text.js";
 import { parseApprovers } from "../../deploy/deploy-policy.js";
 import type { DeploymentState } from "../../store/schema.js";
 import type { DeploymentRow } from "../../store/deployment-repository.js";
-import { oneLine, truncate } from "../../events/text.js";
 import type { DiscordMessage, EmbedField } from "./message.js";
 import { COLORS, NO_MENTIONS, escapeMarkdown, fitMessage } from "./message.js";
 
@@ -59,7 +59,7 @@ export function renderDeploymentCard(deployment: DeploymentRow): DiscordMessage 
     if (deployment.started_at !== null) {
       fields.push({
         name: "Duration",
-        value: formatDuration(deployment.finished_at - deployment.started_at),
+        value: formatDuration((deployment.finished_at - deployment.started_at) / 1000),
         inline: true,
       });
     }
@@ -92,17 +92,6 @@ export function deploymentLabel(deployment: Pick<DeploymentRow, "version" | "ref
 
 export function shortSha(sha: string): string {
   return sha.slice(0, 7);
-}
-
-/** `2m 05s`, `1h 02m`, `45s`: how long a deployment took. */
-export function formatDuration(ms: number): string {
-  const seconds = Math.max(0, Math.round(ms / 1000));
-  const hours = Math.floor(seconds / 3600);
-  const minutes = Math.floor((seconds % 3600) / 60);
-  const rest = seconds % 60;
-  if (hours > 0) return `${hours}h ${String(minutes).padStart(2, "0")}m`;
-  if (minutes > 0) return `${minutes}m ${String(rest).padStart(2, "0")}s`;
-  return `${rest}s`;
 }
 
 /** A Discord user id shows as a mention (embeds never ping); anyone else (a GitHub login) by name. */
