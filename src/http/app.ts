@@ -1,19 +1,18 @@
 /**
- * The express app: webhook receivers, health, readiness and metrics. Express only adapts HTTP to the
- * framework-free receivers in sources/; it holds no business logic.
+ * The HTTP app: webhook receivers, health, readiness and metrics. It only adapts HTTP to the framework-free
+ * receivers in sources/ and holds no business logic. The webhook routes' common case runs on plain
+ * node:http (webhook-route.ts); everything else goes through express.
  */
+import type { RequestListener } from "node:http";
 import express from "express";
-import type { ErrorRequestHandler, Request, RequestHandler, Response } from "express";
-import type { Logger } from "../observability/logger.js";
+import type { ErrorRequestHandler, RequestHandler } from "express";
 import { INTERACTIONS_BODY_LIMIT_BYTES } from "./discord-interactions.js";
-import type { Metrics } from "../observability/metrics.js";
-import type { WebhookRequest, WebhookResponse } from "../sources/webhook-receiver.js";
 import { STATUS_PAGE_PATHS, createStatusPageRouter } from "./status-page/status-page-routes.js";
 import type { StatusSnapshot } from "./status-page/status-snapshot.js";
+import { createWebhookListener, webhookHandler } from "./webhook-route.js";
+import type { WebhookRouteOptions } from "./webhook-route.js";
 
-export interface Receiver {
-  receive(request: WebhookRequest): Promise<WebhookResponse>;
-}
+export type { Receiver } from "./webhook-route.js";
 
 export interface ReadinessCheck {
   name: string;
@@ -21,16 +20,8 @@ export interface ReadinessCheck {
   check(): Promise<{ ok: boolean; detail?: unknown }>;
 }
 
-export interface HttpAppOptions {
-  logger: Logger;
-  metrics: Metrics;
-  /** undefined: the source has no secret configured and its route answers 404. */
-  github?: Receiver;
-  linear?: Receiver;
-  bodyLimits: { github: number; linear: number };
+export interface HttpAppOptions extends WebhookRouteOptions {
   readiness: ReadinessCheck[];
-  /** Called after a delivery was stored, to wake the inbox worker. */
-  onAccepted: () => void;
   /** `POST /discord/interactions`; undefined without DISCORD_PUBLIC_KEY, and the route answers 404. */
   discordInteractions?: RequestHandler;
   /** Express's "trust proxy" (TRUST_PROXY): false unless the operator names the proxies in front. */
@@ -39,7 +30,14 @@ export interface HttpAppOptions {
   statusSnapshot?: () => Promise<StatusSnapshot>;
 }
 
-export function createHttpApp(options: HttpAppOptions): express.Express {
+/** The server's request listener: `createServer(createHttpApp(options))`. */
+export function createHttpApp(options: HttpAppOptions): RequestListener {
+  const app = createExpressApp(options);
+  return createWebhookListener(options, app);
+}
+
+/** Every route, webhooks included: the fast path above hands express what it does not serve itself. */
+export function createExpressApp(options: HttpAppOptions): express.Express {
   const app = express();
   app.disable("x-powered-by");
   app.set("trust proxy", options.trustProxy ?? false);
@@ -47,12 +45,12 @@ export function createHttpApp(options: HttpAppOptions): express.Express {
   app.post(
     "/webhooks/github",
     express.raw({ type: () => true, limit: options.bodyLimits.github }),
-    webhookHandler("github", options.github, "GITHUB_WEBHOOK_SECRET", options),
+    webhookHandler("github", options),
   );
   app.post(
     "/webhooks/linear",
     express.raw({ type: () => true, limit: options.bodyLimits.linear }),
-    webhookHandler("linear", options.linear, "LINEAR_WEBHOOK_SECRET", options),
+    webhookHandler("linear", options),
   );
   if (options.discordInteractions) {
     app.post(
@@ -110,50 +108,6 @@ export function createHttpApp(options: HttpAppOptions): express.Express {
   });
   app.use(errorHandler(options));
   return app;
-}
-
-function webhookHandler(
-  source: "github" | "linear",
-  receiver: Receiver | undefined,
-  secretVariable: string,
-  options: HttpAppOptions,
-): RequestHandler {
-  return async (req: Request, res: Response) => {
-    const started = process.hrtime.bigint();
-    let answer: WebhookResponse;
-    if (!receiver) {
-      answer = {
-        status: 404,
-        outcome: "not_configured",
-        event: "unknown",
-        body: {
-          status: "not found",
-          message: `${source} webhooks are off: set ${secretVariable} to enable them.`,
-        },
-      };
-    } else {
-      answer = await receiver.receive({
-        headers: req.headers,
-        contentType: req.headers["content-type"],
-        body: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0),
-      });
-    }
-    res.status(answer.status).json(answer.body);
-    options.metrics.deliveriesReceived.inc({ source, event: answer.event, outcome: answer.outcome });
-    options.metrics.ackLatency.observe({ source }, Number(process.hrtime.bigint() - started) / 1e9);
-    const log = options.logger.child({ source, delivery: answer.deliveryId, event: answer.event });
-    if (answer.status === 202) {
-      options.onAccepted();
-      log.debug("Delivery accepted");
-    } else if (answer.status >= 500) {
-      log.error({ outcome: answer.outcome, err: answer.error }, "Delivery could not be stored");
-    } else if (answer.status >= 400) {
-      log.warn(
-        { outcome: answer.outcome, status: answer.status, reason: answer.body.message },
-        "Delivery rejected",
-      );
-    }
-  };
 }
 
 /** Body-parser errors (size, aborted upload) get their own status; anything else is a 500 without a stack. */
