@@ -29,6 +29,7 @@ import { createLogger } from "./observability/logger.js";
 import type { Logger } from "./observability/logger.js";
 import { createMetrics } from "./observability/metrics.js";
 import { createInboxWorker } from "./pipeline/inbox-worker.js";
+import { createIngestionPriority } from "./pipeline/ingestion-priority.js";
 import { createOutboxWorker } from "./pipeline/outbox-worker.js";
 import { createRouteRuleSource } from "./pipeline/route-rules.js";
 import type { RouteRule } from "./pipeline/router.js";
@@ -37,7 +38,6 @@ import { createDiscordBotSink } from "./pipeline/sinks/discord-bot-sink.js";
 import { createDiscordWebhookSink } from "./pipeline/sinks/discord-webhook-sink.js";
 import type { Sink } from "./pipeline/sinks/sink.js";
 import type { WorkerLoop } from "./pipeline/worker-loop.js";
-import { createGitHubApi } from "./sources/github/github-client.js";
 import { GITHUB_BODY_LIMIT_BYTES, createGitHubReceiver } from "./sources/github/receiver.js";
 import { LINEAR_BODY_LIMIT_BYTES, createLinearReceiver } from "./sources/linear/receiver.js";
 import type { PersistDelivery } from "./sources/webhook-receiver.js";
@@ -87,7 +87,9 @@ export async function startSwitchboard(options: StartOptions): Promise<Switchboa
     secrets: secretValues(env),
     ...(options.logDestination ? { destination: options.logDestination } : {}),
   });
-  const store = await openStore(env.DATABASE_URL);
+  const store = await openStore(env.DATABASE_URL, {
+    onBackgroundError: (message) => logger.error({ component: "store" }, message),
+  });
   const metrics = createMetrics({
     collectOutbox: () => countMessagesByStatus(store.db),
     gatewayConnected: () => (gateway ? gateway.state().status === "ready" : undefined),
@@ -103,12 +105,15 @@ export async function startSwitchboard(options: StartOptions): Promise<Switchboa
   }
 
   const workers: WorkerLoop[] = [];
+  // Only the "all" role has the HTTP server and workers in one process; elsewhere workers never wait.
+  const ingestion = createIngestionPriority();
   let outbox: WorkerLoop | undefined;
   let inbox: WorkerLoop | undefined;
   let shipNotices: WorkerLoop | undefined;
   if (role === "all" || role === "worker") {
     outbox = createOutboxWorker({
       db: store.db,
+      durable: () => store.durable(),
       sink,
       logger: logger.child({ component: "outbox" }),
       metrics,
@@ -128,13 +133,19 @@ export async function startSwitchboard(options: StartOptions): Promise<Switchboa
         outbox?.wake();
         shipNotices?.wake();
       },
+      priority: ingestion,
     });
     workers.push(inbox, outbox);
   }
 
-  // One API client each, shared by jobs and commands; undefined when the credentials are not set.
-  const github = createGitHubApi(env, { logger: logger.child({ component: "github" }) });
-  // The Linear SDK and discord.js are large (about 30 and 40 MB resident): load them only when configured.
+  // One API client each, shared by jobs and commands; undefined when the credentials are not set. Octokit,
+  // the Linear SDK and discord.js are large (about 10, 30 and 40 MB resident): load them only when configured.
+  const github =
+    env.GITHUB_TOKEN || env.GITHUB_APP_ID
+      ? (await import("./sources/github/github-client.js")).createGitHubApi(env, {
+          logger: logger.child({ component: "github" }),
+        })
+      : undefined;
   const linear = env.LINEAR_API_KEY
     ? (await import("./sources/linear/linear-client.js")).createLinearApi(env)
     : undefined;
@@ -258,7 +269,7 @@ export async function startSwitchboard(options: StartOptions): Promise<Switchboa
   let url: string | undefined;
   if (role === "all" || role === "web") {
     // Deliveries arriving together share one commit (one fsync); each is answered after that commit.
-    const persist: PersistDelivery = createGroupCommit(store.db, recordDelivery);
+    const persist: PersistDelivery = createGroupCommit(store, recordDelivery);
     const readiness: ReadinessCheck[] = [
       {
         name: "store",
@@ -325,6 +336,7 @@ export async function startSwitchboard(options: StartOptions): Promise<Switchboa
     // keep-alive connections end after their request instead of holding the shutdown open.
     server.prependListener("request", (_req, res) => {
       if (draining) res.setHeader("connection", "close");
+      ingestion.noteRequest();
     });
     // Senders keep connections open between deliveries; outlive their idle timeouts so none is cut mid-send.
     server.keepAliveTimeout = 65_000;

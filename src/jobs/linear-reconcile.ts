@@ -62,10 +62,11 @@ interface SeenIssue {
 async function seenIssues(db: Kysely<DatabaseSchema>, from: number): Promise<Map<string, SeenIssue>> {
   const rows = await db
     .selectFrom("inbox")
-    .select(["event", "body"])
-    .where("source", "=", "linear")
-    .where("event", "in", ["Issue", "Comment"])
-    .where("received_at", ">=", from)
+    .innerJoin("inbox_bodies", "inbox_bodies.inbox_id", "inbox.id")
+    .select(["inbox.event", "inbox_bodies.body"])
+    .where("inbox.source", "=", "linear")
+    .where("inbox.event", "in", ["Issue", "Comment"])
+    .where("inbox.received_at", ">=", from)
     .execute();
   const seen = new Map<string, SeenIssue>();
   for (const row of rows) {

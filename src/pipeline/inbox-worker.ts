@@ -21,6 +21,7 @@ import { normalizeStoredDelivery } from "./normalize-delivery.js";
 import { planMessages } from "./plan-messages.js";
 import { routeEvent } from "./router.js";
 import type { RouteRule } from "./router.js";
+import type { IngestionPriority } from "./ingestion-priority.js";
 import { createWorkerLoop } from "./worker-loop.js";
 import type { WorkerLoop } from "./worker-loop.js";
 
@@ -34,6 +35,9 @@ const BATCH_SIZE = 10;
  * every 100 ms is cheap.
  */
 const IDLE_POLL_MS = 100;
+/** While webhooks keep arriving, how long one batch may hold the event loop they share, and its size. */
+const BUSY_BATCH_MS = 3;
+const BUSY_BATCH_SIZE = 3;
 
 export interface InboxWorkerOptions {
   db: Kysely<DatabaseSchema>;
@@ -48,6 +52,8 @@ export interface InboxWorkerOptions {
   clock?: () => number;
   /** Called after messages were enqueued, to wake the outbox worker. */
   onEnqueued: () => void;
+  /** Webhook receivers in the same process go first while deliveries keep arriving. */
+  priority?: IngestionPriority;
 }
 
 export function createInboxWorker(
@@ -158,19 +164,25 @@ export function createInboxWorker(
   }
 
   /**
-   * One transaction for the whole batch, one savepoint per delivery. With synchronous=FULL each commit costs
-   * an fsync that holds the event loop, so a commit per delivery would let the worker starve the webhook
-   * receivers under load. A delivery that throws rolls back to its savepoint alone; a crash before the
-   * commit leaves the whole batch pending, so each delivery is still handled entirely or not at all.
+   * One transaction for the whole batch, one savepoint per delivery: a commit per delivery would cost the
+   * webhook receivers, which share the event loop, a commit's work each time. A delivery that throws rolls
+   * back to its savepoint alone; a crash before the commit leaves the whole batch pending, so each delivery
+   * is still handled entirely or not at all. While webhooks keep arriving, the batch ends early once it has
+   * held the event loop for BUSY_BATCH_MS, so that no webhook waits longer than that for its answer.
    */
-  async function processPending(): Promise<number> {
-    const rows = await listPendingDeliveries(options.db, BATCH_SIZE);
-    if (rows.length === 0) return 0;
+  async function processBatch(): Promise<{ processed: number; more: boolean }> {
+    // While webhooks arrive, a batch holds only what fits in BUSY_BATCH_MS: reading more is wasted work.
+    const limit = options.priority?.receiving() ? BUSY_BATCH_SIZE : BATCH_SIZE;
+    const rows = await listPendingDeliveries(options.db, limit);
+    if (rows.length === 0) return { processed: 0, more: false };
     const rules = await options.listRules();
     const afterCommit: Array<() => number> = [];
+    const started = performance.now();
     const trx = await options.db.startTransaction().execute();
     try {
       for (const row of rows) {
+        const spent = performance.now() - started;
+        if (afterCommit.length > 0 && spent > BUSY_BATCH_MS && options.priority?.receiving()) break;
         const savepoint = await trx.savepoint("delivery").execute();
         try {
           afterCommit.push(await processDelivery(savepoint, row, rules));
@@ -191,12 +203,17 @@ export function createInboxWorker(
     }
     const enqueued = afterCommit.reduce((sum, report) => sum + report(), 0);
     if (enqueued > 0) options.onEnqueued();
-    return rows.length;
+    return { processed: afterCommit.length, more: rows.length === limit || afterCommit.length < rows.length };
+  }
+
+  async function processPending(): Promise<number> {
+    return (await processBatch()).processed;
   }
 
   const loop = createWorkerLoop({
-    runBatch: async () => ((await processPending()) === BATCH_SIZE ? 0 : IDLE_POLL_MS),
+    runBatch: async () => ((await processBatch()).more ? 0 : IDLE_POLL_MS),
     onError: (error) => options.logger.error({ err: error }, "Inbox worker batch failed"),
+    ...(options.priority ? { priority: options.priority } : {}),
   });
   return { ...loop, processPending };
 }

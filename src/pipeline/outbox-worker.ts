@@ -30,6 +30,8 @@ const IDLE_POLL_MS = 1000;
 
 export interface OutboxWorkerOptions {
   db: Kysely<DatabaseSchema>;
+  /** The store's fsync barrier (Store.durable): a message marked sent stays marked after a power loss. */
+  durable: () => Promise<void>;
   sink: Sink;
   logger: Logger;
   metrics: Metrics;
@@ -47,8 +49,9 @@ export function createOutboxWorker(
   const random = options.random ?? Math.random;
   const { db, sink } = options;
   // Channels confirmed in the same turn are marked sent in one commit (one fsync) instead of one each.
-  const markSentTogether = createGroupCommit(db, (trx, sent: { id: number; at: number }) =>
-    markSent(trx, sent.id, sent.at),
+  const markSentTogether = createGroupCommit(
+    { db, durable: options.durable },
+    (trx, sent: { id: number; at: number }) => markSent(trx, sent.id, sent.at),
   );
 
   async function deliverPost(row: OutboxRow, payload: OutboxPayload): Promise<void> {

@@ -1,7 +1,10 @@
 /**
  * A polling loop that can be woken early: the inbox and outbox workers run their batch when told there is
- * new work, and otherwise on a timer, so rows left by a crash or another process are picked up too.
+ * new work, and otherwise on a timer, so rows left by a crash or another process are picked up too. With an
+ * IngestionPriority, each batch is followed by the wait it asks for, which a wake does not cut short.
  */
+import type { IngestionPriority } from "./ingestion-priority.js";
+
 export interface WorkerLoop {
   start(): void;
   /** Run a batch soon, without waiting for the timer. */
@@ -14,6 +17,8 @@ export function createWorkerLoop(options: {
   /** Does one batch; returns the delay until the next (0 to go on at once). */
   runBatch: () => Promise<number>;
   onError: (error: unknown) => void;
+  /** Yields to the webhook receivers of the same process; never pauses when absent. */
+  priority?: IngestionPriority;
 }): WorkerLoop {
   let running = false;
   let timer: NodeJS.Timeout | undefined;
@@ -26,19 +31,24 @@ export function createWorkerLoop(options: {
     timer = setTimeout(tick, Math.max(0, delayMs));
   };
 
+  async function runOnce(): Promise<number> {
+    const started = performance.now();
+    const delay = await options.runBatch().catch((error: unknown) => {
+      options.onError(error);
+      return 1000;
+    });
+    // Still "in flight" while it yields, so that a wake cannot start the next batch early.
+    await options.priority?.turnAfter(performance.now() - started);
+    return delay;
+  }
+
   function tick() {
     if (!running || inFlight) return;
     wakeRequested = false;
-    inFlight = options
-      .runBatch()
-      .catch((error: unknown) => {
-        options.onError(error);
-        return 1000;
-      })
-      .then((delay) => {
-        inFlight = undefined;
-        schedule(wakeRequested ? 0 : delay);
-      });
+    inFlight = runOnce().then((delay) => {
+      inFlight = undefined;
+      schedule(wakeRequested ? 0 : delay);
+    });
   }
 
   return {

@@ -1,8 +1,12 @@
-/** The inbox: every verified delivery, stored before it is acknowledged, processed exactly once. */
+/**
+ * The inbox: every verified delivery, stored before it is acknowledged, processed exactly once. Its body lives
+ * in `inbox_bodies`, written once, so that the row's status changes stay small writes.
+ */
 import type { Kysely, Selectable } from "kysely";
 import type { DatabaseSchema, InboxStatus, InboxTable } from "./schema.js";
 
-export type InboxRow = Selectable<InboxTable>;
+/** A delivery with its body, as the inbox worker processes it. */
+export type InboxRow = Selectable<InboxTable> & { body: string };
 
 export interface NewDelivery {
   source: "github" | "linear";
@@ -12,18 +16,21 @@ export interface NewDelivery {
   receivedAt: number;
 }
 
-/** Store a delivery unless its id was seen before. "duplicate" is how a sender's redelivery looks. */
+/**
+ * Store a delivery unless its id was seen before. "duplicate" is how a sender's redelivery looks. The row and
+ * its body are written together: in the caller's transaction, or in one of their own.
+ */
 export async function recordDelivery(
   db: Kysely<DatabaseSchema>,
   delivery: NewDelivery,
 ): Promise<"new" | "duplicate"> {
-  const result = await db
+  if (!db.isTransaction) return db.transaction().execute((trx) => recordDelivery(trx, delivery));
+  const inserted = await db
     .insertInto("inbox")
     .values({
       source: delivery.source,
       delivery_id: delivery.deliveryId,
       event: delivery.event,
-      body: delivery.body,
       received_at: delivery.receivedAt,
       status: "pending",
       event_name: null,
@@ -31,16 +38,21 @@ export async function recordDelivery(
       processed_at: null,
     })
     .onConflict((conflict) => conflict.columns(["source", "delivery_id"]).doNothing())
+    .returning("id")
     .executeTakeFirst();
-  return Number(result.numInsertedOrUpdatedRows ?? 0) > 0 ? "new" : "duplicate";
+  if (!inserted) return "duplicate";
+  await db.insertInto("inbox_bodies").values({ inbox_id: inserted.id, body: delivery.body }).execute();
+  return "new";
 }
 
 export async function listPendingDeliveries(db: Kysely<DatabaseSchema>, limit: number): Promise<InboxRow[]> {
   return db
     .selectFrom("inbox")
-    .selectAll()
-    .where("status", "=", "pending")
-    .orderBy("id")
+    .innerJoin("inbox_bodies", "inbox_bodies.inbox_id", "inbox.id")
+    .selectAll("inbox")
+    .select("inbox_bodies.body")
+    .where("inbox.status", "=", "pending")
+    .orderBy("inbox.id")
     .limit(limit)
     .execute();
 }

@@ -2,7 +2,7 @@
  * Schema migrations, inline so that the built package needs no migration folder. Each runs on SQLite and
  * Postgres alike: ids come from `idColumn`, times are bigint milliseconds.
  */
-import { Migrator } from "kysely";
+import { Migrator, sql } from "kysely";
 import type { CreateTableBuilder, Kysely, Migration, MigrationProvider } from "kysely";
 import type { Dialect } from "./database.js";
 
@@ -13,7 +13,7 @@ function idColumn<T extends string>(dialect: Dialect, table: CreateTableBuilder<
     : table.addColumn("id", "integer", (c) => c.primaryKey().autoIncrement());
 }
 
-function buildMigrations(dialect: Dialect): Record<string, Migration> {
+export function buildMigrations(dialect: Dialect): Record<string, Migration> {
   return {
     "0001_pipeline": {
       async up(db: Kysely<unknown>) {
@@ -269,6 +269,19 @@ function buildMigrations(dialect: Dialect): Record<string, Migration> {
     "0007_deployment_freeze_override": {
       async up(db: Kysely<unknown>) {
         await db.schema.alterTable("deployments").addColumn("freeze_override", "text").execute();
+      },
+    },
+    // A delivery's body (22 kB for a pull request) moves to its own table: SQLite rewrites a whole row on
+    // every update, so each status change of an inbox row wrote its body out again.
+    "0008_inbox_bodies": {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable("inbox_bodies")
+          .addColumn("inbox_id", "integer", (c) => c.primaryKey().references("inbox.id").onDelete("cascade"))
+          .addColumn("body", "text", (c) => c.notNull())
+          .execute();
+        await sql`INSERT INTO inbox_bodies (inbox_id, body) SELECT id, body FROM inbox`.execute(db);
+        await db.schema.alterTable("inbox").dropColumn("body").execute();
       },
     },
   };

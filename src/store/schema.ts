@@ -3,14 +3,19 @@ import type { Generated } from "kysely";
 
 export type InboxStatus = "pending" | "processed" | "ignored" | "failed";
 
+/** Apart from the inbox row, whose status changes, so that an update does not rewrite the body too. */
+export interface InboxBodyTable {
+  inbox_id: number;
+  /** The raw body exactly as signed, so a delivery can be re-processed after a bug fix. */
+  body: string;
+}
+
 export interface InboxTable {
   id: Generated<number>;
   source: "github" | "linear";
   delivery_id: string;
   /** X-GitHub-Event or Linear-Event header. */
   event: string;
-  /** The raw body exactly as signed, so a delivery can be re-processed after a bug fix. */
-  body: string;
   received_at: number;
   status: InboxStatus;
   attempts: Generated<number>;
@@ -302,6 +307,7 @@ export interface ShipNoticeTable {
 
 export interface DatabaseSchema {
   inbox: InboxTable;
+  inbox_bodies: InboxBodyTable;
   outbox: OutboxTable;
   tracked_items: TrackedItemTable;
   item_threads: ItemThreadTable;

@@ -98,20 +98,24 @@ async function seed(): Promise<void> {
     source: "github" as const,
     delivery_id: id,
     event: "ping",
-    body: "{}",
     received_at: now - age,
     status,
     event_name: null,
     detail: null,
     processed_at: null,
   });
-  await db
+  const stored = await db
     .insertInto("inbox")
     .values([
       delivery("old", "processed", 31 * DAY),
       delivery("stuck", "pending", 60 * DAY),
       delivery("new", "processed", DAY),
     ])
+    .returning("id")
+    .execute();
+  await db
+    .insertInto("inbox_bodies")
+    .values(stored.map((row) => ({ inbox_id: row.id, body: "{}" })))
     .execute();
   const message = (status: "sent" | "dead" | "pending", age: number) => ({
     inbox_id: null,
@@ -186,6 +190,7 @@ async function seed(): Promise<void> {
 async function counts() {
   const db = switchboard.store.db;
   const inbox = await db.selectFrom("inbox").select("delivery_id").orderBy("delivery_id").execute();
+  const bodies = await db.selectFrom("inbox_bodies").select("inbox_id").execute();
   const outbox = await db.selectFrom("outbox").select(["status", "created_at"]).execute();
   const oldAudit = await db.selectFrom("audit_log").select("id").where("user_name", "=", "old").execute();
   const runs = await db
@@ -199,6 +204,7 @@ async function counts() {
   const cards = await db.selectFrom("item_threads").select("item_key").orderBy("item_key").execute();
   return {
     inbox: inbox.map((row) => row.delivery_id),
+    inboxBodies: bodies.length,
     outbox: outbox.length,
     oldAudit: oldAudit.length,
     jobRuns: runs.map((row) => row.job),
@@ -224,6 +230,7 @@ describe("retention", () => {
     );
     expect(await counts()).toEqual({
       inbox: ["new", "old", "stuck"],
+      inboxBodies: 3,
       outbox: 5,
       oldAudit: 1,
       jobRuns: ["new-run", "old-run"],
@@ -249,6 +256,8 @@ describe("retention", () => {
     // The stuck pending delivery and the pending message are never pruned, however old.
     expect(await counts()).toEqual({
       inbox: ["new", "stuck"],
+      // A pruned delivery's body goes with it.
+      inboxBodies: 2,
       outbox: 3,
       oldAudit: 0,
       jobRuns: ["new-run"],

@@ -107,7 +107,13 @@ function withHeaders(delivery: SignedDelivery, headers: Record<string, string | 
 }
 
 async function inboxRows(switchboard: TestSwitchboard, deliveryId: string) {
-  return switchboard.store.db.selectFrom("inbox").selectAll().where("delivery_id", "=", deliveryId).execute();
+  return switchboard.store.db
+    .selectFrom("inbox")
+    .innerJoin("inbox_bodies", "inbox_bodies.inbox_id", "inbox.id")
+    .selectAll("inbox")
+    .select("inbox_bodies.body")
+    .where("delivery_id", "=", deliveryId)
+    .execute();
 }
 
 /** Wait until every stored delivery is processed and every message is sent or dead. */

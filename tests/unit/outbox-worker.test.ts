@@ -46,6 +46,7 @@ describe("outbox worker", () => {
     ]);
     const worker = createOutboxWorker({
       db: store.db,
+      durable: () => store.durable(),
       sink: failingSink(
         new PermanentDeliveryError(
           `POST https://discord.com/api/webhooks/123456789012345678/${WEBHOOK_TOKEN} answered 404 Unknown Webhook`,

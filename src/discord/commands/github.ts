@@ -13,7 +13,7 @@ import { ApplicationCommandOptionType } from "discord-api-types/v10";
 import type { APIApplicationCommandOptionChoice } from "discord-api-types/v10";
 import { UserError } from "../../errors.js";
 import type { GitHubApi } from "../../sources/github/github-api.js";
-import { GITHUB_LOGIN, GITHUB_REPO } from "../../sources/github/github-client.js";
+import { GITHUB_LOGIN, GITHUB_REPO } from "../../sources/github/github-api.js";
 import { explainingApiFailures } from "../api-failure.js";
 import { inlineCode } from "../render/message.js";
 import { renderPullRequestCard, renderPullRequestList } from "../render/pull-request-card.js";

@@ -279,3 +279,8 @@ export interface GitHubApi {
     },
   ): Promise<GitHubWorkflowRun[]>;
 }
+
+/** GitHub's login rules: 1-39 letters, digits or single hyphens, not starting or ending with a hyphen. */
+export const GITHUB_LOGIN = /^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$/;
+/** `owner/name`: the owner is a login, the name letters, digits, `.`, `-` and `_`. */
+export const GITHUB_REPO = /^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}\/[A-Za-z0-9._-]{1,100}$/;

@@ -15,6 +15,7 @@ import { z } from "zod";
 import type { Environment } from "../../config/environment.js";
 import { AuthError, NotFoundError, RateLimitedError, UserError } from "../../errors.js";
 import type { Logger } from "../../observability/logger.js";
+import { GITHUB_LOGIN, GITHUB_REPO } from "./github-api.js";
 import type {
   GitHubApi,
   GitHubChecksSummary,
@@ -607,11 +608,6 @@ export function openPullRequestsQuery(filter: { repo?: string; author?: string }
     ...(filter.author ? [`author:${filter.author}`] : []),
   ].join(" ");
 }
-
-/** GitHub's login rules: 1-39 letters, digits or single hyphens, not starting or ending with a hyphen. */
-export const GITHUB_LOGIN = /^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$/;
-/** `owner/name`: the owner is a login, the name letters, digits, `.`, `-` and `_`. */
-export const GITHUB_REPO = /^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}\/[A-Za-z0-9._-]{1,100}$/;
 
 function splitRepo(fullName: string): { owner: string; repo: string } | undefined {
   if (!GITHUB_REPO.test(fullName)) return undefined;
