@@ -3,8 +3,8 @@
  *
  * Both servers run as child processes on loopback and answer the same signed pull_request.opened deliveries,
  * each with its own X-GitHub-Delivery. Switchboard runs as shipped (`node dist/cli.js start`): SQLite in a
- * file on disk with synchronous=FULL, signature checks, inbox and outbox workers, the bot's gateway, posting
- * to a fake Discord that lives in this process. Phases, in the order they run:
+ * file on disk, each answer sent after an fsync of the WAL holding the delivery, signature checks, inbox and
+ * outbox workers, the bot's gateway, posting to a fake Discord that lives in this process. Phases, in the order they run:
  *   3. a steady 100 deliveries per second on an idle pipeline: sent -> the fake Discord received the message;
  *   1. max throughput, the baseline first, then Switchboard: answered deliveries per second, p50/p99
  *      acknowledgement latency, ratio;
@@ -361,7 +361,9 @@ function printHeader(cli: string, databasePath: string, layout: "all" | "split")
       ? `server: ${command} --role web and ${command} --role worker (two child processes, one database), LOG_LEVEL=warn`
       : `server: ${command} --role all (one child process), LOG_LEVEL=warn`,
   );
-  console.log(`store: ${databasePath} on ${filesystemOf(dirname(databasePath))}, WAL, synchronous=FULL`);
+  console.log(
+    `store: ${databasePath} on ${filesystemOf(dirname(databasePath))}, WAL, fsync before each acknowledgement`,
+  );
   console.log(
     `deliveries: signed pull_request.opened (22 kB) from ${BENCH_REPOS} repositories, each routed to its own` +
       " channel of an in-process fake Discord",
