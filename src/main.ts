@@ -29,7 +29,7 @@ import { createLogger } from "./observability/logger.js";
 import type { Logger } from "./observability/logger.js";
 import { createMetrics } from "./observability/metrics.js";
 import { createInboxWorker } from "./pipeline/inbox-worker.js";
-import { createIngestionPriority } from "./pipeline/ingestion-priority.js";
+import { SHARED_DATABASE_PRIORITY, createIngestionPriority } from "./pipeline/ingestion-priority.js";
 import { createOutboxWorker } from "./pipeline/outbox-worker.js";
 import { createRouteRuleSource } from "./pipeline/route-rules.js";
 import type { RouteRule } from "./pipeline/router.js";
@@ -133,7 +133,7 @@ export async function startSwitchboard(options: StartOptions): Promise<Switchboa
         outbox?.wake();
         shipNotices?.wake();
       },
-      priority: ingestion,
+      priority: role === "worker" ? SHARED_DATABASE_PRIORITY : ingestion,
     });
     workers.push(inbox, outbox);
   }

@@ -35,8 +35,13 @@ const BATCH_SIZE = 10;
  * every 100 ms is cheap.
  */
 const IDLE_POLL_MS = 100;
-/** While webhooks keep arriving, how long one batch may hold the event loop they share, and its size. */
-const BUSY_BATCH_MS = 3;
+/**
+ * How long one batch's transaction may last. It holds the event loop, which webhooks in the same process
+ * share, and the database's write lock, which the other processes of the PM2 layout wait for (their
+ * deliveries included).
+ */
+const BATCH_BUDGET_MS = 3;
+/** While webhooks arrive, only what fits in the budget is read: reading more is wasted work. */
 const BUSY_BATCH_SIZE = 3;
 
 export interface InboxWorkerOptions {
@@ -167,11 +172,9 @@ export function createInboxWorker(
    * One transaction for the whole batch, one savepoint per delivery: a commit per delivery would cost the
    * webhook receivers, which share the event loop, a commit's work each time. A delivery that throws rolls
    * back to its savepoint alone; a crash before the commit leaves the whole batch pending, so each delivery
-   * is still handled entirely or not at all. While webhooks keep arriving, the batch ends early once it has
-   * held the event loop for BUSY_BATCH_MS, so that no webhook waits longer than that for its answer.
+   * is still handled entirely or not at all. The batch ends once it has lasted BATCH_BUDGET_MS.
    */
   async function processBatch(): Promise<{ processed: number; more: boolean }> {
-    // While webhooks arrive, a batch holds only what fits in BUSY_BATCH_MS: reading more is wasted work.
     const limit = options.priority?.receiving() ? BUSY_BATCH_SIZE : BATCH_SIZE;
     const rows = await listPendingDeliveries(options.db, limit);
     if (rows.length === 0) return { processed: 0, more: false };
@@ -182,7 +185,7 @@ export function createInboxWorker(
     try {
       for (const row of rows) {
         const spent = performance.now() - started;
-        if (afterCommit.length > 0 && spent > BUSY_BATCH_MS && options.priority?.receiving()) break;
+        if (afterCommit.length > 0 && spent > BATCH_BUDGET_MS) break;
         const savepoint = await trx.savepoint("delivery").execute();
         try {
           afterCommit.push(await processDelivery(savepoint, row, rules));

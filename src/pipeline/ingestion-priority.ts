@@ -84,3 +84,14 @@ function utilizationSinceLastCall(): () => number {
     return utilization;
   };
 }
+
+/**
+ * For a worker in its own process (the PM2 layout): the web process writes each delivery to the same
+ * database, and SQLite lets one writer in at a time. So after each batch the worker leaves the write lock
+ * free for as long as it held it, and a delivery waits for at most one batch.
+ */
+export const SHARED_DATABASE_PRIORITY: IngestionPriority = {
+  noteRequest: () => undefined,
+  receiving: () => false,
+  turnAfter: (busyMs) => new Promise((resolve) => setTimeout(resolve, busyMs)),
+};

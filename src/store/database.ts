@@ -6,7 +6,7 @@ import { mkdirSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { dirname } from "node:path";
 import SqliteDatabase from "better-sqlite3";
-import { Kysely, PostgresDialect, SqliteDialect } from "kysely";
+import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect } from "kysely";
 import type { DatabaseSchema } from "./schema.js";
 import { migrateToLatest } from "./migrations.js";
 import { withStatementCache } from "./statement-cache.js";
@@ -69,7 +69,7 @@ function openSqlite(databaseUrl: string, onBackgroundError: BackgroundErrorHandl
   sqlite.pragma("busy_timeout = 5000");
   sqlite.pragma("foreign_keys = ON");
   const db = new Kysely<DatabaseSchema>({
-    dialect: new SqliteDialect({ database: withStatementCache(sqlite) }),
+    dialect: immediateTransactions(new SqliteDialect({ database: withStatementCache(sqlite) })),
   });
   const inMemory = path === ":memory:";
   const checkpointer = inMemory
@@ -90,6 +90,24 @@ function openSqlite(databaseUrl: string, onBackgroundError: BackgroundErrorHandl
       await db.destroy();
     },
   };
+}
+
+/**
+ * Transactions start with BEGIN IMMEDIATE, taking the write lock at once. A deferred transaction that reads
+ * first and writes later fails with SQLITE_BUSY_SNAPSHOT, without waiting, when another process (the PM2
+ * layout's web, bot and worker share the file) committed in between; an immediate one waits its turn under
+ * busy_timeout instead.
+ */
+function immediateTransactions(dialect: SqliteDialect): SqliteDialect {
+  const createDriver = dialect.createDriver.bind(dialect);
+  dialect.createDriver = () => {
+    const driver = createDriver();
+    driver.beginTransaction = async (connection) => {
+      await connection.executeQuery(CompiledQuery.raw("begin immediate"));
+    };
+    return driver;
+  };
+  return dialect;
 }
 
 async function openPostgres(databaseUrl: string): Promise<Store> {

@@ -208,3 +208,25 @@ describe("migration 0008 (bodies apart from inbox rows)", () => {
     }
   });
 });
+
+describe("transactions across processes", () => {
+  it("take the write lock when they begin, so another writer waits instead of failing them mid-way", async () => {
+    // A second connection to the same file stands for another process of the PM2 layout.
+    const other = new SqliteDatabase(join(directory, "switchboard.db"));
+    other.pragma("busy_timeout = 0");
+    try {
+      await store.db.transaction().execute(async (trx) => {
+        // Only a read so far: a deferred transaction would hold no write lock yet, and the other writer's
+        // commit would make this transaction's later write fail with SQLITE_BUSY_SNAPSHOT.
+        await trx.selectFrom("inbox").select("id").execute();
+        expect(() =>
+          other.prepare("INSERT INTO job_state (job, updated_at) VALUES ('other-process', 1)").run(),
+        ).toThrow(/locked|busy/i);
+        await recordDelivery(trx, delivery(1));
+      });
+    } finally {
+      other.close();
+    }
+    expect(await countInbox()).toBe(1);
+  });
+});

@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { MAX_SHARE, MIN_SHARE, createIngestionPriority } from "../../src/pipeline/ingestion-priority.js";
+import {
+  MAX_SHARE,
+  MIN_SHARE,
+  SHARED_DATABASE_PRIORITY,
+  createIngestionPriority,
+} from "../../src/pipeline/ingestion-priority.js";
 import type { IngestionPriority } from "../../src/pipeline/ingestion-priority.js";
 import { createWorkerLoop } from "../../src/pipeline/worker-loop.js";
 
@@ -73,6 +78,13 @@ describe("ingestion priority", () => {
     // The share grows to MAX_SHARE: one unit of waiting per unit of work, never more.
     expect(waits[5]!).toBeLessThan(waitFor(80, MAX_SHARE) + 15);
     expect(waits[5]!).toBeLessThan(waits[0]!);
+  });
+});
+
+describe("a worker in its own process", () => {
+  it("leaves the database's write lock free after each batch for as long as it held it", async () => {
+    expect(SHARED_DATABASE_PRIORITY.receiving()).toBe(false);
+    expect(await waitOf(SHARED_DATABASE_PRIORITY, 20)).toBeGreaterThanOrEqual(19);
   });
 });
 
