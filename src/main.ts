@@ -105,7 +105,8 @@ export async function startSwitchboard(options: StartOptions): Promise<Switchboa
   }
 
   const workers: WorkerLoop[] = [];
-  // Only the "all" role has the HTTP server and workers in one process; elsewhere workers never wait.
+  // In the "all" role the inbox worker yields to the HTTP server of its own process; in the "worker" role
+  // (PM2 layout) it leaves the database's write lock free for the web process between batches instead.
   const ingestion = createIngestionPriority();
   let outbox: WorkerLoop | undefined;
   let inbox: WorkerLoop | undefined;

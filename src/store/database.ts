@@ -24,6 +24,8 @@ export interface Store {
   /**
    * Resolves once every transaction committed before the call is on disk, so it survives a power loss and not
    * only a crash of this process. Call it before telling anyone outside that a write happened (a 202).
+   * Other commits survive a crash at once, and a power loss from the next fsync of the WAL: the next call
+   * here, or the background checkpoint, which syncs the WAL first and runs every 200 ms.
    */
   durable(): Promise<void>;
   close(): Promise<void>;

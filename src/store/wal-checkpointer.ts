@@ -20,6 +20,8 @@ const THREAD_SOURCE = `
 const { parentPort, workerData } = require("node:worker_threads");
 const Database = require(workerData.sqliteModule);
 const db = new Database(workerData.path, { fileMustExist: true });
+// A checkpoint then syncs the WAL before copying it, and the database file after.
+db.pragma("synchronous = NORMAL");
 const timer = setInterval(() => {
   try {
     db.pragma("wal_checkpoint(PASSIVE)");
