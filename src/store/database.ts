@@ -6,7 +6,8 @@ import { mkdirSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { dirname } from "node:path";
 import SqliteDatabase from "better-sqlite3";
-import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect } from "kysely";
+import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect, SqliteDriver } from "kysely";
+import type { DatabaseConnection, Driver, SqliteDialectConfig } from "kysely";
 import type { DatabaseSchema } from "./schema.js";
 import { migrateToLatest } from "./migrations.js";
 import { withStatementCache } from "./statement-cache.js";
@@ -71,7 +72,7 @@ function openSqlite(databaseUrl: string, onBackgroundError: BackgroundErrorHandl
   sqlite.pragma("busy_timeout = 5000");
   sqlite.pragma("foreign_keys = ON");
   const db = new Kysely<DatabaseSchema>({
-    dialect: immediateTransactions(new SqliteDialect({ database: withStatementCache(sqlite) })),
+    dialect: new ImmediateSqliteDialect({ database: withStatementCache(sqlite) }),
   });
   const inMemory = path === ":memory:";
   const checkpointer = inMemory
@@ -79,7 +80,11 @@ function openSqlite(databaseUrl: string, onBackgroundError: BackgroundErrorHandl
     : startWalCheckpointer({
         path,
         intervalMs: CHECKPOINT_INTERVAL_MS,
-        onError: (message) => onBackgroundError(`WAL checkpoint failed: ${message}`),
+        onError: (message) =>
+          onBackgroundError(
+            `WAL checkpoint failed: ${message}. The ${path}-wal file grows until this is fixed: check the ` +
+              "free disk space and that Switchboard may write the database folder.",
+          ),
       });
   return {
     db,
@@ -100,16 +105,20 @@ function openSqlite(databaseUrl: string, onBackgroundError: BackgroundErrorHandl
  * layout's web, bot and worker share the file) committed in between; an immediate one waits its turn under
  * busy_timeout instead.
  */
-function immediateTransactions(dialect: SqliteDialect): SqliteDialect {
-  const createDriver = dialect.createDriver.bind(dialect);
-  dialect.createDriver = () => {
-    const driver = createDriver();
-    driver.beginTransaction = async (connection) => {
-      await connection.executeQuery(CompiledQuery.raw("begin immediate"));
-    };
-    return driver;
-  };
-  return dialect;
+class ImmediateSqliteDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw("begin immediate"));
+  }
+}
+
+class ImmediateSqliteDialect extends SqliteDialect {
+  constructor(private readonly settings: SqliteDialectConfig) {
+    super(settings);
+  }
+
+  override createDriver(): Driver {
+    return new ImmediateSqliteDriver(this.settings);
+  }
 }
 
 async function openPostgres(databaseUrl: string): Promise<Store> {
@@ -136,18 +145,15 @@ async function openPostgres(databaseUrl: string): Promise<Store> {
 
 /**
  * An fsync of SQLite's WAL. The first also syncs the folder, so that the WAL file's own name survives a power
- * loss. No WAL file means there is nothing uncheckpointed to sync.
+ * loss. The WAL exists from the first statement until the last connection closes; a missing one is an
+ * error, never "nothing to sync", so that a wrong path cannot quietly turn durability off.
  */
 function walFsync(walPath: string): () => Promise<void> {
   let folderSynced = false;
   return async () => {
-    try {
-      await fsyncFile(walPath, "r+");
-      if (!folderSynced) await fsyncFile(dirname(walPath), "r");
-      folderSynced = true;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
-    }
+    await fsyncFile(walPath, "r+");
+    if (!folderSynced) await fsyncFile(dirname(walPath), "r");
+    folderSynced = true;
   };
 }
 

@@ -24,6 +24,20 @@ let discord: FakeDiscord;
 let linear: FakeLinear;
 let switchboard: TestSwitchboard;
 
+/** Switchboard against the fakes, with the job's options as YAML flow mapping entries. */
+function startWithReconcile(options: string): Promise<TestSwitchboard> {
+  return startTestSwitchboard({
+    env: {
+      DISCORD_TOKEN: TEST_DISCORD_TOKEN,
+      DISCORD_API_URL: discord.url,
+      DISCORD_DEFAULT_CHANNEL_ID: CHANNEL,
+      LINEAR_API_KEY: linear.apiKey,
+      LINEAR_API_URL: linear.url,
+    },
+    config: `jobs:\n  - name: linear-reconcile\n    options: { ${options} }\n`,
+  });
+}
+
 /** What Linear would have sent for this issue's latest update, as a signed delivery. */
 function webhookFor(issue: FakeIssue) {
   const fixture = loadLinearFixture("Issue.update.state");
@@ -57,16 +71,7 @@ describe("linear-reconcile", () => {
   beforeEach(async () => {
     discord = await startFakeDiscord({ token: TEST_DISCORD_TOKEN });
     linear = await startFakeLinear();
-    switchboard = await startTestSwitchboard({
-      env: {
-        DISCORD_TOKEN: TEST_DISCORD_TOKEN,
-        DISCORD_API_URL: discord.url,
-        DISCORD_DEFAULT_CHANNEL_ID: CHANNEL,
-        LINEAR_API_KEY: linear.apiKey,
-        LINEAR_API_URL: linear.url,
-      },
-      config: `jobs:\n  - name: linear-reconcile\n    options: { grace_minutes: 0 }\n`,
-    });
+    switchboard = await startWithReconcile("grace_minutes: 0");
     await discord.gateway.waitForSession();
   });
 
@@ -144,16 +149,7 @@ describe("linear-reconcile", () => {
 
   it("misses none of several issues a bulk edit gave one update time, across a run's limit", async () => {
     await switchboard.close();
-    switchboard = await startTestSwitchboard({
-      env: {
-        DISCORD_TOKEN: TEST_DISCORD_TOKEN,
-        DISCORD_API_URL: discord.url,
-        DISCORD_DEFAULT_CHANNEL_ID: CHANNEL,
-        LINEAR_API_KEY: linear.apiKey,
-        LINEAR_API_URL: linear.url,
-      },
-      config: `jobs:\n  - name: linear-reconcile\n    options: { grace_minutes: 0, max_issues: 2 }\n`,
-    });
+    switchboard = await startWithReconcile("grace_minutes: 0, max_issues: 2");
     const bulk = ["One", "Two", "Three"].map((title) => linear.addIssue({ teamKey: "ENG", title }));
     const at = new Date(Date.now() - 60_000).toISOString();
     for (const issue of bulk) {
