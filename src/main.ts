@@ -43,8 +43,6 @@ import { LINEAR_BODY_LIMIT_BYTES, createLinearReceiver } from "./sources/linear/
 import type { PersistDelivery } from "./sources/webhook-receiver.js";
 import { openStore } from "./store/database.js";
 import type { Store } from "./store/database.js";
-import { createGroupCommit } from "./store/group-commit.js";
-import { recordDelivery } from "./store/inbox-repository.js";
 import { latestJobRuns } from "./store/job-run-repository.js";
 import { countMessagesByStatus, listDeadMessages } from "./store/outbox-repository.js";
 
@@ -270,7 +268,7 @@ export async function startSwitchboard(options: StartOptions): Promise<Switchboa
   let url: string | undefined;
   if (role === "all" || role === "web") {
     // Deliveries arriving together share one commit (one fsync); each is answered after that commit.
-    const persist: PersistDelivery = createGroupCommit(store, recordDelivery);
+    const persist: PersistDelivery = (delivery) => store.recordDelivery(delivery);
     const readiness: ReadinessCheck[] = [
       {
         name: "store",

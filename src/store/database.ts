@@ -9,6 +9,10 @@ import SqliteDatabase from "better-sqlite3";
 import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect, SqliteDriver } from "kysely";
 import type { DatabaseConnection, Driver, SqliteDialectConfig } from "kysely";
 import type { DatabaseSchema } from "./schema.js";
+import { createGroupCommit } from "./group-commit.js";
+import { recordDelivery } from "./inbox-repository.js";
+import type { NewDelivery } from "./inbox-repository.js";
+import { startInboxWriter } from "./inbox-writer.js";
 import { migrateToLatest } from "./migrations.js";
 import { withStatementCache } from "./statement-cache.js";
 import { startWalCheckpointer } from "./wal-checkpointer.js";
@@ -29,6 +33,11 @@ export interface Store {
    * here, or the background checkpoint, which syncs the WAL first and runs every 200 ms.
    */
   durable(): Promise<void>;
+  /**
+   * Stores a verified webhook delivery unless its id was seen before, and resolves once it is durable: what
+   * a 202 waits for. Deliveries arriving together share one commit and one fsync.
+   */
+  recordDelivery(delivery: NewDelivery): Promise<"new" | "duplicate">;
   close(): Promise<void>;
 }
 
@@ -52,6 +61,8 @@ const CHECKPOINT_INTERVAL_MS = 200;
 /** 100,000 pages of 4 kB: about 400 MB of WAL before SQLite checkpoints on the event loop itself. */
 const BACKSTOP_CHECKPOINT_PAGES = 100_000;
 const WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024;
+/** How long a write waits for another writer's lock before it fails (a 503 on the webhook path). */
+const BUSY_TIMEOUT_MS = 5000;
 
 function openSqlite(databaseUrl: string, onBackgroundError: BackgroundErrorHandler): Store {
   const path = databaseUrl.slice("sqlite:".length) || ":memory:";
@@ -69,10 +80,10 @@ function openSqlite(databaseUrl: string, onBackgroundError: BackgroundErrorHandl
   sqlite.pragma(`wal_autocheckpoint = ${BACKSTOP_CHECKPOINT_PAGES}`);
   // After a checkpoint lets the WAL start over, give back what a burst grew it to.
   sqlite.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}`);
-  sqlite.pragma("busy_timeout = 5000");
+  sqlite.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
   sqlite.pragma("foreign_keys = ON");
   const db = new Kysely<DatabaseSchema>({
-    dialect: new ImmediateSqliteDialect({ database: withStatementCache(sqlite) }),
+    dialect: new ImmediateSqliteDialect({ database: withStatementCache(sqlite) }, sqlite),
   });
   const inMemory = path === ":memory:";
   const checkpointer = inMemory
@@ -86,13 +97,25 @@ function openSqlite(databaseUrl: string, onBackgroundError: BackgroundErrorHandl
               "free disk space and that Switchboard may write the database folder.",
           ),
       });
+  const durable = inMemory ? async () => undefined : createSyncBarrier(walFsync(`${path}-wal`));
+  // On disk, deliveries are written from a thread of their own (inbox-writer.ts), started with the first.
+  const inboxWriter = inMemory
+    ? undefined
+    : startInboxWriter({
+        path,
+        onError: (message) => onBackgroundError(`${message}. The deliveries it held were answered 503.`),
+      });
   return {
     db,
     dialect: "sqlite",
     location: `sqlite:${path}`,
     sqlite,
-    durable: inMemory ? async () => undefined : createSyncBarrier(walFsync(`${path}-wal`)),
+    durable,
+    recordDelivery: inboxWriter
+      ? (delivery) => inboxWriter.record(delivery)
+      : createGroupCommit({ db, durable }, recordDelivery),
     async close() {
+      await inboxWriter?.stop();
       await checkpointer?.stop();
       await db.destroy();
     },
@@ -101,23 +124,54 @@ function openSqlite(databaseUrl: string, onBackgroundError: BackgroundErrorHandl
 
 /**
  * Transactions start with BEGIN IMMEDIATE, taking the write lock at once. A deferred transaction that reads
- * first and writes later fails with SQLITE_BUSY_SNAPSHOT, without waiting, when another process (the PM2
- * layout's web, bot and worker share the file) committed in between; an immediate one waits its turn under
- * busy_timeout instead.
+ * first and writes later fails with SQLITE_BUSY_SNAPSHOT, without waiting, when another writer (the inbox
+ * writer's thread, or another process of the PM2 layout) committed in between; an immediate one waits its
+ * turn instead.
+ *
+ * It waits off the event loop: SQLite's own busy handler sleeps inside the call, holding every request
+ * meanwhile, so the lock is asked for without waiting and, while another writer holds it, asked again
+ * after a timer, for up to busy_timeout.
  */
 class ImmediateSqliteDriver extends SqliteDriver {
+  readonly #noWait: SqliteDatabase.Statement;
+  readonly #wait: SqliteDatabase.Statement;
+
+  constructor(settings: SqliteDialectConfig, sqlite: SqliteDatabase.Database) {
+    super(settings);
+    this.#noWait = sqlite.prepare("pragma busy_timeout = 0");
+    this.#wait = sqlite.prepare(`pragma busy_timeout = ${BUSY_TIMEOUT_MS}`);
+  }
+
   override async beginTransaction(connection: DatabaseConnection): Promise<void> {
-    await connection.executeQuery(CompiledQuery.raw("begin immediate"));
+    const started = performance.now();
+    for (let attempt = 1; ; attempt++) {
+      this.#noWait.get();
+      try {
+        await connection.executeQuery(BEGIN_IMMEDIATE);
+        return;
+      } catch (error) {
+        const busy = (error as { code?: unknown }).code === "SQLITE_BUSY";
+        if (!busy || performance.now() - started > BUSY_TIMEOUT_MS) throw error;
+      } finally {
+        this.#wait.get();
+      }
+      await new Promise((resolve) => setTimeout(resolve, Math.min(attempt, 10)));
+    }
   }
 }
 
+const BEGIN_IMMEDIATE = CompiledQuery.raw("begin immediate");
+
 class ImmediateSqliteDialect extends SqliteDialect {
-  constructor(private readonly settings: SqliteDialectConfig) {
+  constructor(
+    private readonly settings: SqliteDialectConfig,
+    private readonly sqlite: SqliteDatabase.Database,
+  ) {
     super(settings);
   }
 
   override createDriver(): Driver {
-    return new ImmediateSqliteDriver(this.settings);
+    return new ImmediateSqliteDriver(this.settings, this.sqlite);
   }
 }
 
@@ -133,12 +187,14 @@ async function openPostgres(databaseUrl: string): Promise<Store> {
   const safe = new URL(databaseUrl);
   safe.password = "";
   safe.search = "";
+  // A Postgres commit returns once it is flushed (synchronous_commit=on, the default).
+  const durable = async () => undefined;
   return {
     db,
     dialect: "postgres",
     location: safe.toString(),
-    // A Postgres commit returns once it is flushed (synchronous_commit=on, the default).
-    durable: async () => undefined,
+    durable,
+    recordDelivery: createGroupCommit({ db, durable }, recordDelivery),
     close: () => db.destroy(),
   };
 }

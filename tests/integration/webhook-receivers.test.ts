@@ -519,6 +519,10 @@ describe("a store that fails", () => {
   it("answers 503 (never 500) so that GitHub and Linear retry, and /readyz turns 503", async () => {
     instance = await startInstance();
     const { switchboard } = instance;
+    // Deliveries are written by the inbox writer's own connection, everything else by the main one: fail both.
+    switchboard.store.sqlite!.exec(
+      "create trigger disk_full before insert on inbox begin select raise(fail, 'database or disk is full'); end",
+    );
     switchboard.store.sqlite!.close();
 
     const github = await deliver(switchboard, await githubDelivery("pull_request.opened"));
@@ -546,6 +550,10 @@ describe("a store that fails", () => {
   it("still rejects bad input with 4xx while the store is down", async () => {
     instance = await startInstance();
     const { switchboard } = instance;
+    // Deliveries are written by the inbox writer's own connection, everything else by the main one: fail both.
+    switchboard.store.sqlite!.exec(
+      "create trigger disk_full before insert on inbox begin select raise(fail, 'database or disk is full'); end",
+    );
     switchboard.store.sqlite!.close();
     const unsigned = withHeaders(await githubDelivery("pull_request.opened"), {
       "x-hub-signature-256": undefined,
