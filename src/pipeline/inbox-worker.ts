@@ -7,6 +7,7 @@ import type { Kysely } from "kysely";
 import type { EnvironmentConfig } from "../config/config-file.js";
 import { isDeploymentEvent, trackDeployment } from "../deploy/deployment-tracker.js";
 import type { DeploymentTracking } from "../deploy/deployment-tracker.js";
+import type { NormalizeResult } from "../events/domain-event.js";
 import type { Logger } from "../observability/logger.js";
 import type { Metrics } from "../observability/metrics.js";
 import { finishDelivery, listPendingDeliveries, recordDeliveryAttempt } from "../store/inbox-repository.js";
@@ -73,10 +74,10 @@ export function createInboxWorker(
   async function processDelivery(
     trx: Kysely<DatabaseSchema>,
     row: InboxRow,
+    result: NormalizeResult,
     rules: RouteRule[],
   ): Promise<() => number> {
     const log = options.logger.child({ delivery: row.delivery_id, source: row.source, event: row.event });
-    const result = normalizeStoredDelivery(row);
     if (result.outcome === "ignored") {
       await finishDelivery(trx, row.id, {
         status: "ignored",
@@ -172,23 +173,35 @@ export function createInboxWorker(
    * One transaction for the whole batch, one savepoint per delivery: a commit per delivery would cost the
    * webhook receivers, which share the event loop, a commit's work each time. A delivery that throws rolls
    * back to its savepoint alone; a crash before the commit leaves the whole batch pending, so each delivery
-   * is still handled entirely or not at all. The batch ends once it has lasted BATCH_BUDGET_MS.
+   * is still handled entirely or not at all. The batch takes the deliveries parsed within BATCH_BUDGET_MS.
+   *
+   * Parsing and checking payloads, the costly part, needs no lock, so it happens before the transaction:
+   * the write lock, which the inbox writer waits for with every webhook's answer, is held for the writes.
    */
   async function processBatch(): Promise<{ processed: number; more: boolean }> {
     const limit = options.priority?.receiving() ? BUSY_BATCH_SIZE : BATCH_SIZE;
     const rows = await listPendingDeliveries(options.db, limit);
     if (rows.length === 0) return { processed: 0, more: false };
     const rules = await options.listRules();
-    const afterCommit: Array<() => number> = [];
     const started = performance.now();
+    const parsed: Array<{ row: InboxRow; result: NormalizeResult } | { row: InboxRow; error: unknown }> = [];
+    for (const row of rows) {
+      if (parsed.length > 0 && performance.now() - started > BATCH_BUDGET_MS) break;
+      try {
+        parsed.push({ row, result: normalizeStoredDelivery(row) });
+      } catch (error) {
+        parsed.push({ row, error });
+      }
+    }
+    const afterCommit: Array<() => number> = [];
     const trx = await options.db.startTransaction().execute();
     try {
-      for (const row of rows) {
-        const spent = performance.now() - started;
-        if (afterCommit.length > 0 && spent > BATCH_BUDGET_MS) break;
+      for (const delivery of parsed) {
+        const { row } = delivery;
         const savepoint = await trx.savepoint("delivery").execute();
         try {
-          afterCommit.push(await processDelivery(savepoint, row, rules));
+          if ("error" in delivery) throw delivery.error;
+          afterCommit.push(await processDelivery(savepoint, row, delivery.result, rules));
         } catch (error) {
           await savepoint.rollbackToSavepoint("delivery").execute();
           afterCommit.push(await recordFailure(savepoint, row, error));

@@ -57,11 +57,18 @@ function record(delivery) {
 const recordAll = db.transaction((batch) => batch.map(record));
 const recordOne = db.transaction(record);
 const describe = (error) => String(error && error.message ? error.message : error);
-function fsync(target, flags) {
-  const fd = fs.openSync(target, flags);
-  try { fs.fsyncSync(fd); } finally { fs.closeSync(fd); }
+// The WAL stays the same file while this connection is open (SQLite removes it only when the last one
+// closes), so it is opened once, after the first commit has created it.
+let walFd;
+function syncWal() {
+  if (walFd === undefined) {
+    // Once: the WAL's own name must survive a power loss too.
+    const folder = fs.openSync(nodePath.dirname(path), "r");
+    try { fs.fsyncSync(folder); } finally { fs.closeSync(folder); }
+    walFd = fs.openSync(path + "-wal", "r+");
+  }
+  fs.fdatasyncSync(walFd);
 }
-let folderSynced = false;
 // SQLite's busy handler sleeps 1, 2, 5, 10 ms... between tries; the event loop's transactions hold the lock
 // for well under a millisecond, so the thread asks again every 0.1 ms instead, up to busy_timeout.
 const pause = new Int32Array(new SharedArrayBuffer(4));
@@ -86,9 +93,7 @@ function write(batch) {
     });
   }
   try {
-    fsync(path + "-wal", "r+");
-    if (!folderSynced) fsync(nodePath.dirname(path), "r");
-    folderSynced = true;
+    syncWal();
   } catch (error) {
     const message = "fsync of the WAL failed: " + describe(error);
     answers = answers.map((answer) => ({ id: answer.id, error: message }));
@@ -111,6 +116,7 @@ port.on("message", (first) => {
   if (stopping) stop();
 });
 function stop() {
+  if (walFd !== undefined) fs.closeSync(walFd);
   db.close();
   port.close();
 }
