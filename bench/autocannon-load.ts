@@ -29,6 +29,8 @@ export interface LoadResult {
   failed: number;
   statusCounts: Record<string, number>;
   seconds: number;
+  /** Every 2xx answer's latency in ms, so that runs can be combined (combineLoads). */
+  latencies: number[];
 }
 
 export async function runLoad(options: LoadOptions): Promise<LoadResult> {
@@ -63,5 +65,27 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     failed: result.non2xx + result.errors + result.timeouts,
     statusCounts,
     seconds,
+    latencies,
+  };
+}
+
+/** Several runs against one server as one: totals, and percentiles over every answer of every run. */
+export function combineLoads(results: readonly LoadResult[]): LoadResult {
+  const latencies = results.flatMap((result) => result.latencies);
+  const seconds = results.reduce((sum, result) => sum + result.seconds, 0);
+  const statusCounts: Record<string, number> = {};
+  for (const result of results) {
+    for (const [status, count] of Object.entries(result.statusCounts)) {
+      statusCounts[status] = (statusCounts[status] ?? 0) + count;
+    }
+  }
+  return {
+    requestsPerSecond: latencies.length / seconds,
+    latency: summarizeLatencies(latencies),
+    ok: latencies.length,
+    failed: results.reduce((sum, result) => sum + result.failed, 0),
+    statusCounts,
+    seconds,
+    latencies,
   };
 }

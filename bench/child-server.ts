@@ -19,6 +19,12 @@ export interface ChildServer {
   alive(): boolean;
   /** The child's stderr so far (start-up errors, crashes). */
   stderr(): string;
+  /**
+   * SIGSTOP: the process does nothing, in the foreground or background, until `resume` (SIGCONT), so that
+   * another server can be measured on a machine it does not share.
+   */
+  pause(): void;
+  resume(): void;
   /** SIGTERM, then SIGKILL after `graceMs`; resolves with the exit code (null when killed). */
   stop(graceMs?: number): Promise<number | null>;
 }
@@ -57,8 +63,11 @@ export async function startChildServer(options: ChildServerOptions): Promise<Chi
     cpuSeconds: () => readCpuSeconds(pid),
     alive: () => child.exitCode === null && child.signalCode === null,
     stderr: () => stderr,
+    pause: () => void child.kill("SIGSTOP"),
+    resume: () => void child.kill("SIGCONT"),
     async stop(graceMs = 5000) {
       if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+      child.kill("SIGCONT");
       child.kill("SIGTERM");
       const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
       const code = await exited;
