@@ -335,7 +335,7 @@ async function main(): Promise<number> {
         "",
         `Run order: warm-up, 3 (40/s, then 100/s), 1 (${MAX_ROUNDS} rounds: baseline with switchboard stopped, then switchboard), 2, 4.`,
         "cpu ms: the server's CPU time (user + system, from /proc) per delivery, steadier than req/s on a busy host.",
-        "2: steady: one delivery every 2 ms from this process, whatever the answers do; bursts: autocannon's",
+        "2: steady: one delivery every 2 ms from a thread of its own, whatever the answers do; bursts: autocannon's",
         "   overallRate lets each connection send its share of a second back to back, then pause: bursts of 10.",
         `3 at ${E2E_RATE}/s: one message per delivery, more than the 50 requests/s Discord allows a default bot, so`,
         `the server runs with DISCORD_GLOBAL_REQUESTS_PER_SECOND=${DISCORD_GLOBAL_LIMIT} (a bot granted a higher limit);`,

@@ -103,6 +103,7 @@ function openSqlite(databaseUrl: string, onBackgroundError: BackgroundErrorHandl
     ? undefined
     : startInboxWriter({
         path,
+        busyTimeoutMs: BUSY_TIMEOUT_MS,
         onError: (message) => onBackgroundError(`${message}. The deliveries it held were answered 503.`),
       });
   return {
@@ -121,6 +122,8 @@ function openSqlite(databaseUrl: string, onBackgroundError: BackgroundErrorHandl
     },
   };
 }
+
+const BEGIN_IMMEDIATE = CompiledQuery.raw("begin immediate");
 
 /**
  * Transactions start with BEGIN IMMEDIATE, taking the write lock at once. A deferred transaction that reads
@@ -159,8 +162,6 @@ class ImmediateSqliteDriver extends SqliteDriver {
     }
   }
 }
-
-const BEGIN_IMMEDIATE = CompiledQuery.raw("begin immediate");
 
 class ImmediateSqliteDialect extends SqliteDialect {
   constructor(

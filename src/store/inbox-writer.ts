@@ -8,8 +8,8 @@
  * are not held up by the disk), and only then answers, so a caller still hears "new" only once its delivery
  * is on disk. A batch that fails is retried a delivery at a time, so one bad row fails only its own caller.
  *
- * The statements mirror `recordDelivery` in inbox-repository.ts (the path every other store takes); the
- * store-durability tests hold the two to the same rows. The thread's script is inline CommonJS for the
+ * The statements mirror `recordDelivery` in inbox-repository.ts (the path every other store takes);
+ * tests/integration/inbox-writer.test.ts holds the two to the same rows. The thread's script is inline CommonJS for the
  * reason wal-checkpointer.ts gives.
  */
 import { createRequire } from "node:module";
@@ -26,11 +26,9 @@ export interface InboxWriter {
 
 type Answer = { id: number; result: "new" | "duplicate" } | { id: number; error: string };
 
-/** Bounds one transaction, and the thread's heap: deliveries beyond it wait for the next one. */
+/** Bounds one transaction, and the bodies it holds: deliveries beyond it wait for the next one. */
 const MAX_BATCH = 200;
 const MAX_BATCH_BYTES = 8 * 1024 * 1024;
-/** As the main connection's busy_timeout (database.ts): how long a batch waits for another writer's lock. */
-const BUSY_TIMEOUT_MS = 5000;
 
 const THREAD_SOURCE = `
 const { workerData, receiveMessageOnPort } = require("node:worker_threads");
@@ -137,6 +135,8 @@ interface Thread {
 
 export function startInboxWriter(options: {
   path: string;
+  /** How long a batch waits for another writer's lock before its deliveries fail. */
+  busyTimeoutMs: number;
   /** A thread that died (out of memory, a native error): its callers got a 503; the next delivery starts another. */
   onError: (message: string) => void;
 }): InboxWriter {
@@ -155,7 +155,7 @@ export function startInboxWriter(options: {
         sqliteModule,
         maxBatch: MAX_BATCH,
         maxBatchBytes: MAX_BATCH_BYTES,
-        busyTimeoutMs: BUSY_TIMEOUT_MS,
+        busyTimeoutMs: options.busyTimeoutMs,
       },
       transferList: [port2],
       // Bodies are buffers outside the heap, and nothing the thread allocates outlives a batch: a small heap.

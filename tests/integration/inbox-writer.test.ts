@@ -183,7 +183,11 @@ describe("the writer's thread", () => {
   async function failOnMissingFile(): Promise<{ writer: InboxWriter; errors: string[]; later: string }> {
     const later = join(directory, "later", "switchboard.db");
     const errors: string[] = [];
-    const writer = startInboxWriter({ path: later, onError: (message) => errors.push(message) });
+    const writer = startInboxWriter({
+      path: later,
+      busyTimeoutMs: 5000,
+      onError: (message) => errors.push(message),
+    });
     writers.push(writer);
     // The thread opens the file with fileMustExist: no database there yet.
     await expect(writer.record(delivery(1))).rejects.toThrow(/^the inbox writer thread failed: .+/);
