@@ -104,7 +104,11 @@ function openSqlite(databaseUrl: string, onBackgroundError: BackgroundErrorHandl
     : startInboxWriter({
         path,
         busyTimeoutMs: BUSY_TIMEOUT_MS,
-        onError: (message) => onBackgroundError(`${message}. The deliveries it held were answered 503.`),
+        onError: (message) =>
+          onBackgroundError(
+            `${message}. The deliveries it held were answered 503 (their senders retry) and the next one ` +
+              "starts a new thread; if this repeats, check the error it names and the free memory.",
+          ),
       });
   return {
     db,
@@ -153,7 +157,9 @@ class ImmediateSqliteDriver extends SqliteDriver {
         await connection.executeQuery(BEGIN_IMMEDIATE);
         return;
       } catch (error) {
-        const busy = (error as { code?: unknown }).code === "SQLITE_BUSY";
+        // SQLITE_BUSY, or an extended form of it such as SQLITE_BUSY_RECOVERY: another writer, wait.
+        const code = (error as { code?: unknown }).code;
+        const busy = typeof code === "string" && code.startsWith("SQLITE_BUSY");
         if (!busy || performance.now() - started > BUSY_TIMEOUT_MS) throw error;
       } finally {
         this.#wait.get();

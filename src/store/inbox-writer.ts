@@ -75,7 +75,8 @@ function withLock(transaction, input) {
   for (;;) {
     try { return transaction.immediate(input); }
     catch (error) {
-      if (error.code !== "SQLITE_BUSY" || Date.now() - started > workerData.busyTimeoutMs) throw error;
+      const busy = typeof error.code === "string" && error.code.startsWith("SQLITE_BUSY");
+      if (!busy || Date.now() - started > workerData.busyTimeoutMs) throw error;
       Atomics.wait(pause, 0, 0, 0.1);
     }
   }

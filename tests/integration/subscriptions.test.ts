@@ -11,7 +11,6 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
-import { REST } from "@discordjs/rest";
 import type { APIInteraction } from "discord-api-types/v10";
 import { ApplicationCommandOptionType, ChannelType } from "discord-api-types/v10";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -20,7 +19,6 @@ import { buildCommandRegistry } from "../../src/discord/command-registry.js";
 import { ALL_COMMANDS } from "../../src/discord/commands/all-commands.js";
 import type { CommandServices } from "../../src/discord/commands/command.js";
 import { createInteractionDispatcher } from "../../src/discord/dispatcher.js";
-import { createResponder, restInitialResponse } from "../../src/discord/responder.js";
 import { createLogger } from "../../src/observability/logger.js";
 import { createRouteRuleSource } from "../../src/pipeline/route-rules.js";
 import type { GitHubApi } from "../../src/sources/github/github-api.js";
@@ -37,7 +35,8 @@ import { startFakeDiscord } from "../fakes/discord-server.js";
 import type { FakeDiscord } from "../fakes/discord-server.js";
 import { startFakeLinear } from "../fakes/linear-server.js";
 import type { FakeLinear } from "../fakes/linear-server.js";
-import { autocomplete, chatInput, collectAnswers } from "../support/discord-bot-driver.js";
+import { dispatchOverRest } from "../support/command-invoker.js";
+import { autocomplete, chatInput } from "../support/discord-bot-driver.js";
 import type { ChatInputOptions, InvocationResult, OptionInput } from "../support/discord-bot-driver.js";
 import {
   TEST_DISCORD_TOKEN,
@@ -151,15 +150,7 @@ async function invoke(
   overrides: Partial<CommandServices> = {},
   db: Store["db"] = store.db,
 ): Promise<InvocationResult> {
-  const rest = new REST({ api: discord.url, version: "10", retries: 0 });
-  discord.trackInteraction({ id: interaction.id, token: interaction.token, channelId: HERE });
-  const responder = createResponder({
-    interaction,
-    rest,
-    sendInitial: restInitialResponse(rest, interaction),
-  });
-  await dispatcherFor(db, overrides).dispatch(interaction, responder);
-  return collectAnswers(discord, interaction, { quietMs: 20 });
+  return dispatchOverRest(discord, dispatcherFor(db, overrides), interaction);
 }
 
 const maintainer = { roles: [MAINTAINERS] };
