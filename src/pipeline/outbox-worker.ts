@@ -24,7 +24,8 @@ import type { OutboxPayload } from "./plan-messages.js";
 import { backoffMs, createWorkerLoop } from "./worker-loop.js";
 import type { WorkerLoop } from "./worker-loop.js";
 
-const SCAN_LIMIT = 500;
+/** Channel queues looked at per round: far more than MAX_PARALLEL_CHANNELS, plus those busy, can use. */
+const MAX_HEADS = 100;
 const MAX_PARALLEL_CHANNELS = 8;
 const IDLE_POLL_MS = 1000;
 
@@ -185,7 +186,7 @@ export function createOutboxWorker(
     // A channel busy now may finish while the rows are read, so the row read for it can be the one just
     // sent: leave it alone. Its delivery wakes the loop when done, and the next round reads it afresh.
     const busy = new Set(inFlight.keys());
-    const heads = await listQueueHeads(db, SCAN_LIMIT);
+    const heads = await listQueueHeads(db, MAX_HEADS);
     const now = clock();
     let nextDue = Number.POSITIVE_INFINITY;
     for (const row of heads) {

@@ -284,6 +284,16 @@ export function buildMigrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.alterTable("inbox").dropColumn("body").execute();
       },
     },
+    // The outbox worker finds the head of each channel's queue by walking this index (listQueueHeads).
+    "0009_outbox_channel_heads": {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createIndex("outbox_status_channel")
+          .on("outbox")
+          .columns(["status", "channel_id", "id"])
+          .execute();
+      },
+    },
   };
 }
 

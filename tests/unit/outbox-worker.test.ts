@@ -69,4 +69,49 @@ describe("outbox worker", () => {
       "POST https://discord.com/api/webhooks/123456789012345678/[REDACTED] answered 404 Unknown Webhook",
     );
   });
+
+  it("posts to a quiet channel at once, however long another channel's queue", async () => {
+    const now = Date.now();
+    const busyChannel = "111111111111111111";
+    const post = (channel: string, content: string) =>
+      planPost({ channel, route: "team", message: { content, allowed_mentions: NO_MENTIONS }, now });
+    // 600 messages for one channel first, then one for another: the quiet channel's message is the 601st.
+    await enqueueMessages(
+      store.db,
+      Array.from({ length: 600 }, (_, index) => post(busyChannel, `busy ${index}`)),
+    );
+    await enqueueMessages(store.db, [post(CHANNEL, "quiet")]);
+    let releaseBusy = () => {};
+    const busyHeld = new Promise<void>((resolve) => (releaseBusy = resolve));
+    const posted: string[] = [];
+    const sink: Sink = {
+      name: "discord-bot",
+      supportsThreads: true,
+      async createMessage(channelId, message) {
+        // The busy channel's first post hangs, as a request does until its timeout.
+        if (channelId === busyChannel) await busyHeld;
+        posted.push(`${channelId}: ${message.content}`);
+        return { id: String(posted.length), channelId };
+      },
+      editMessage: () => Promise.resolve(),
+      startThread: (_channelId, messageId) => Promise.resolve({ id: messageId }),
+    };
+    const worker = createOutboxWorker({
+      db: store.db,
+      durable: () => store.durable(),
+      sink,
+      logger: createLogger({ level: "silent", format: "json", secrets: [] }),
+      metrics: createMetrics(),
+      maxAttempts: 3,
+      retryBaseMs: 10,
+      retryMaxMs: 10,
+      clock: () => now,
+    });
+
+    await worker.deliverDue();
+    await expect.poll(() => posted, { timeout: 2000 }).toEqual([`${CHANNEL}: quiet`]);
+    releaseBusy();
+    await worker.stop();
+    expect(posted).toEqual([`${CHANNEL}: quiet`, `${busyChannel}: busy 0`]);
+  });
 });
