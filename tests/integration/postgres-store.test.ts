@@ -1,0 +1,141 @@
+/**
+ * The store on PostgreSQL (DATABASE_URL=postgres://...), against a real server started for this file
+ * (tests/support/postgres-server.ts): every migration, a delivery stored once, the outbox's queue heads, and
+ * a webhook through to the fake Discord and back as a duplicate.
+ */
+import pg from "pg";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { NO_MENTIONS } from "../../src/discord/render/message.js";
+import { planPost } from "../../src/pipeline/plan-messages.js";
+import { loadGitHubFixture } from "../../src/sources/github/fixtures.js";
+import { signGitHubDelivery } from "../../src/sources/signed-delivery.js";
+import { openStore } from "../../src/store/database.js";
+import type { Store } from "../../src/store/database.js";
+import { enqueueMessages, listQueueHeads, markSent } from "../../src/store/outbox-repository.js";
+import { startFakeDiscord } from "../fakes/discord-server.js";
+import type { FakeDiscord } from "../fakes/discord-server.js";
+import { findPostgresPrograms, startPostgres } from "../support/postgres-server.js";
+import type { PostgresServer } from "../support/postgres-server.js";
+import {
+  TEST_DISCORD_TOKEN,
+  TEST_GITHUB_SECRET,
+  startTestSwitchboard,
+} from "../support/switchboard-harness.js";
+import type { TestSwitchboard } from "../support/switchboard-harness.js";
+
+const programs = findPostgresPrograms();
+if (!programs) {
+  const missing = "PostgreSQL is not installed (Debian: apt-get install postgresql)";
+  // CI must run them: .ci/run installs the package, and a skip there would hide a broken Postgres path.
+  if (process.env.CI) throw new Error(`${missing}: the Postgres store tests cannot run.`);
+  console.warn(`${missing}: the Postgres store tests are skipped.`);
+}
+
+let server: PostgresServer;
+let databases = 0;
+const opened: Array<{ close(): Promise<void> }> = [];
+
+beforeAll(async () => {
+  if (programs) server = await startPostgres(programs);
+}, 60_000);
+
+afterEach(async () => {
+  for (const each of opened.splice(0)) await each.close();
+});
+
+afterAll(async () => {
+  await server?.stop();
+});
+
+/** A database of its own for each test, on the shared server. */
+async function freshDatabaseUrl(): Promise<string> {
+  const name = `switchboard_${++databases}`;
+  const client = new pg.Client({ connectionString: server.url });
+  await client.connect();
+  await client.query(`create database ${name}`);
+  await client.end();
+  return server.url.replace(/\/postgres$/, `/${name}`);
+}
+
+async function open(): Promise<Store> {
+  const store = await openStore(await freshDatabaseUrl());
+  opened.push(store);
+  return store;
+}
+
+describe.skipIf(!programs)("the store on PostgreSQL", () => {
+  it("runs every migration on an empty database and stores a delivery once", async () => {
+    const store = await open();
+    const delivery = {
+      source: "github" as const,
+      deliveryId: "d-1",
+      event: "ping",
+      body: "{}",
+      receivedAt: 1,
+    };
+    expect(await store.recordDelivery(delivery)).toBe("new");
+    expect(await store.recordDelivery({ ...delivery, body: '{"again":true}' })).toBe("duplicate");
+    const migrations = await store.db
+      .selectFrom("kysely_migration" as never)
+      .select("name" as never)
+      .execute();
+    expect(migrations.map((row) => (row as { name: string }).name)).toContain("0009_outbox_channel_heads");
+  });
+
+  it("gives the head of every channel's queue, oldest first, however long another channel's queue", async () => {
+    const store = await open();
+    const post = (channel: string, content: string) =>
+      planPost({ channel, route: "team", message: { content, allowed_mentions: NO_MENTIONS }, now: 1 });
+    await enqueueMessages(
+      store.db,
+      Array.from({ length: 600 }, (_, index) => post("222", `busy ${index}`)),
+    );
+    await enqueueMessages(store.db, [post("111", "quiet")]);
+
+    const heads = await listQueueHeads(store.db, 100);
+    expect(heads.map((row) => [row.channel_id, JSON.parse(row.payload).message.content])).toEqual([
+      ["222", "busy 0"],
+      ["111", "quiet"],
+    ]);
+    await markSent(store.db, heads[0]!.id, 2);
+    const next = await listQueueHeads(store.db, 1);
+    expect(next.map((row) => JSON.parse(row.payload).message.content)).toEqual(["busy 1"]);
+  });
+});
+
+describe.skipIf(!programs)("Switchboard with DATABASE_URL on PostgreSQL", () => {
+  let discord: FakeDiscord;
+  let switchboard: TestSwitchboard;
+
+  afterEach(async () => {
+    await switchboard?.close();
+    await discord?.close();
+  });
+
+  it("posts a pull request's card and thread once, answers its redelivery as a duplicate, and is ready", async () => {
+    discord = await startFakeDiscord({ token: TEST_DISCORD_TOKEN });
+    const databaseUrl = await freshDatabaseUrl();
+    switchboard = await startTestSwitchboard({
+      env: {
+        DATABASE_URL: databaseUrl,
+        DISCORD_TOKEN: TEST_DISCORD_TOKEN,
+        DISCORD_API_URL: discord.url,
+        DISCORD_DEFAULT_CHANNEL_ID: "111111111111111111",
+      },
+    });
+    const { event, payload } = loadGitHubFixture("pull_request.opened");
+    const delivery = await signGitHubDelivery({ secret: TEST_GITHUB_SECRET, event, payload });
+
+    expect((await switchboard.post(delivery)).status).toBe(202);
+    await switchboard.waitFor(() => discord.messages.length === 2);
+    expect(discord.messages[0]!.embeds[0]!.title).toContain("#2");
+    expect(discord.threads).toHaveLength(1);
+
+    expect((await switchboard.post(delivery)).status).toBe(200);
+    const readiness = await fetch(new URL("/readyz", switchboard.url));
+    expect(readiness.status).toBe(200);
+    // Given time to post a second card, it does not.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(discord.messages).toHaveLength(2);
+  });
+});

@@ -1,0 +1,71 @@
+/**
+ * A throwaway PostgreSQL server on loopback for the tests that run the store on Postgres: initdb into a
+ * temporary folder, pg_ctl start on a free port, trust authentication for a `switchboard` superuser, no fsync
+ * (nothing here must survive a power loss). Debian's `postgresql` package provides the programs; `.ci/run`
+ * installs it, so CI always runs these tests. Elsewhere, without the programs, they are skipped and say why.
+ *
+ * PostgreSQL refuses to run as root: as root, the server runs as the package's `postgres` user (runuser).
+ */
+import { execFile } from "node:child_process";
+import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { userInfo } from "node:os";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { freePort } from "./child-switchboard.js";
+
+const run = promisify(execFile);
+
+export interface PostgresServer {
+  /** postgres://switchboard@127.0.0.1:<port>/postgres */
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** The folder holding pg_ctl and initdb, or undefined when PostgreSQL is not installed. */
+export function findPostgresPrograms(): string | undefined {
+  const root = "/usr/lib/postgresql";
+  if (!existsSync(root)) return undefined;
+  const newest = readdirSync(root)
+    .map(Number)
+    .filter((version) => Number.isInteger(version))
+    .sort((a, b) => b - a)
+    .map((version) => join(root, String(version), "bin"))
+    .find((bin) => existsSync(join(bin, "pg_ctl")) && existsSync(join(bin, "initdb")));
+  return newest;
+}
+
+export async function startPostgres(bin: string): Promise<PostgresServer> {
+  const directory = mkdtempSync(join(tmpdir(), "switchboard-postgres-"));
+  const data = join(directory, "data");
+  const asRoot = userInfo().uid === 0;
+  const asServerUser = (program: string, args: string[]) =>
+    asRoot
+      ? run("runuser", ["-u", "postgres", "--", join(bin, program), ...args])
+      : run(join(bin, program), args);
+  if (asRoot) {
+    const { stdout } = await run("id", ["-u", "postgres"]);
+    const { stdout: group } = await run("id", ["-g", "postgres"]);
+    chownSync(directory, Number(stdout.trim()), Number(group.trim()));
+  }
+  await asServerUser("initdb", ["-D", data, "-U", "switchboard", "--auth=trust", "-E", "UTF8", "--no-sync"]);
+  const port = await freePort();
+  const options = `-p ${port} -k ${directory} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off`;
+  await asServerUser("pg_ctl", [
+    "-D",
+    data,
+    "-o",
+    options,
+    "-l",
+    join(directory, "server.log"),
+    "-w",
+    "start",
+  ]);
+  return {
+    url: `postgres://switchboard@127.0.0.1:${port}/postgres`,
+    async stop() {
+      await asServerUser("pg_ctl", ["-D", data, "-m", "immediate", "-w", "stop"]).catch(() => undefined);
+      rmSync(directory, { recursive: true, force: true });
+    },
+  };
+}
