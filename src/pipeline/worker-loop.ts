@@ -72,12 +72,13 @@ export function createWorkerLoop(options: {
 
 /**
  * The wait before retry `attempt` (1-based) of work that failed: exponential backoff with "equal jitter",
- * half fixed and half random, capped at `maxMs`, so many failures do not retry in lockstep.
+ * half fixed and half random, capped at `maxMs`, so many failures do not retry in lockstep. In whole
+ * milliseconds: the time of the retry is stored, and Postgres refuses a fraction in a bigint column.
  */
 export function backoffMs(
   attempt: number,
   policy: { baseMs: number; maxMs: number; random: () => number },
 ): number {
   const exponential = Math.min(policy.maxMs, policy.baseMs * 2 ** Math.max(0, attempt - 1));
-  return exponential / 2 + policy.random() * (exponential / 2);
+  return Math.round(exponential / 2 + policy.random() * (exponential / 2));
 }

@@ -138,4 +138,35 @@ describe.skipIf(!programs)("Switchboard with DATABASE_URL on PostgreSQL", () => 
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(discord.messages).toHaveLength(2);
   });
+
+  it("schedules a retry when Discord fails, then posts the message once", async () => {
+    discord = await startFakeDiscord({ token: TEST_DISCORD_TOKEN });
+    switchboard = await startTestSwitchboard({
+      env: {
+        DATABASE_URL: await freshDatabaseUrl(),
+        DISCORD_TOKEN: TEST_DISCORD_TOKEN,
+        DISCORD_API_URL: discord.url,
+        DISCORD_DEFAULT_CHANNEL_ID: "111111111111111111",
+      },
+      config:
+        'routes:\n  - name: comments\n    source: github\n    channel: "111111111111111111"\n    threads: none\n',
+    });
+    let failed = 0;
+    discord.setFaults((request) =>
+      request.path.includes("/channels/") && failed++ < 2 ? { kind: "500" } : undefined,
+    );
+    const { event, payload } = loadGitHubFixture("issue_comment.created");
+    const delivery = await signGitHubDelivery({ secret: TEST_GITHUB_SECRET, event, payload });
+    expect((await switchboard.post(delivery)).status).toBe(202);
+
+    await switchboard.waitFor(() => discord.messages.length === 1);
+    // The retry's time was stored: on Postgres a fraction of a millisecond in it failed the retry itself.
+    const retries = switchboard.logs
+      .map((line) => JSON.parse(line) as { msg?: string; retryInMs?: number })
+      .filter((line) => line.msg === "Message delivery failed; will retry");
+    expect(retries).toHaveLength(2);
+    expect(switchboard.logs.some((line) => line.includes("Outbox delivery failed"))).toBe(false);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(discord.messages).toHaveLength(1);
+  });
 });
