@@ -13,6 +13,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { loadGitHubFixture } from "../../src/sources/github/fixtures.js";
 import { loadLinearFixture } from "../../src/sources/linear/fixtures.js";
 import { signGitHubDelivery, signLinearDelivery } from "../../src/sources/signed-delivery.js";
+import { listPendingDeliveries } from "../../src/store/inbox-repository.js";
 import { startFakeDiscord } from "../fakes/discord-server.js";
 import type { FakeDiscord } from "../fakes/discord-server.js";
 import { startFakeGitHub } from "../fakes/github-server.js";
@@ -109,6 +110,15 @@ async function outbox(): Promise<{ pending: number; dead: number }> {
   return body.checks.find((check) => check.name === "outbox")!.detail!;
 }
 
+/**
+ * Every accepted delivery processed and every message posted or dead-lettered. The outbox alone is empty
+ * too before the inbox worker has queued anything, so waiting on it alone could check the logs too early.
+ */
+async function settled(): Promise<boolean> {
+  const unprocessed = await listPendingDeliveries(switchboard!.store.db, 1);
+  return unprocessed.length === 0 && (await outbox()).pending === 0;
+}
+
 /** Every secret value in force, and the forms a careless line could quote them in. */
 function secretValues(webhookUrl?: string): string[] {
   const values: string[] = [...Object.values(SECRETS), `Bot ${SECRETS.DISCORD_TOKEN}`];
@@ -148,14 +158,14 @@ describe("secrets never reach logs or the console", () => {
     expect(await sendLinear("Comment.create")).toBe(202);
     expect(await sendGitHub("pull_request.closed.merged", "not-the-secret")).toBe(401);
     expect(await sendLinear("Issue.update.state", "not-the-secret")).toBe(401);
-    await switchboard!.waitFor(async () => (await outbox()).pending === 0, 20_000);
+    await switchboard!.waitFor(settled, 20_000);
     expect(discord.messages.length).toBeGreaterThan(0);
 
     // Then Discord stops accepting the token: the next posts fail with 401 and are dead-lettered.
     discord.setFaults(() => ({ kind: "error", status: 401, code: 0, message: "401: Unauthorized" }));
     expect(await sendGitHub("pull_request.closed.merged")).toBe(202);
     expect(await sendLinear("Issue.update.state")).toBe(202);
-    await switchboard!.waitFor(async () => (await outbox()).pending === 0, 20_000);
+    await switchboard!.waitFor(settled, 20_000);
 
     // The flows that could leak really ran and were logged.
     expect(logged(/403 Missing Access/)).toBe(true);
@@ -186,7 +196,7 @@ describe("secrets never reach logs or the console", () => {
     expect(await sendLinear("Issue.create")).toBe(202);
     expect(await sendLinear("Comment.create")).toBe(202);
     expect(await sendGitHub("issue_comment.created", "not-the-secret")).toBe(401);
-    await switchboard!.waitFor(async () => (await outbox()).pending === 0, 20_000);
+    await switchboard!.waitFor(settled, 20_000);
     expect(discord.messages.some((message) => message.webhookId === WEBHOOK.id)).toBe(true);
 
     discord.setFaults(() => ({ kind: "error", status: 401, code: 50027, message: "Invalid Webhook Token" }));
