@@ -60,9 +60,36 @@ export function webhookHandler(source: WebhookSource, options: WebhookRouteOptio
     answerDelivery(source, req.headers, Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0), res, options);
 }
 
-function answerTooLarge(source: WebhookSource, res: ServerResponse, options: WebhookRouteOptions): void {
+/**
+ * How long a refused upload is still read, and discarded, after its 413 went out. Closing at once while the
+ * sender's bytes keep arriving makes the kernel answer them with a reset, and a sender still writing often
+ * meets that reset before it reads the 413 (it then retries the same oversized delivery). An upload that
+ * ends sooner closes at its end; one that never ends is cut off after this.
+ */
+const REFUSED_UPLOAD_LINGER_MS = 1000;
+
+function answerTooLarge(
+  source: WebhookSource,
+  req: IncomingMessage,
+  res: ServerResponse,
+  options: WebhookRouteOptions,
+): void {
   options.metrics.deliveriesReceived.inc({ source, event: "unknown", outcome: "too_large" });
-  sendJson(res, 413, TOO_LARGE_JSON);
+  res.writeHead(413, {
+    "Content-Type": "application/json; charset=utf-8",
+    "Content-Length": Buffer.byteLength(TOO_LARGE_JSON),
+    Connection: "close",
+  });
+  // The whole answer goes out now; ending the response is what closes the connection, so it waits.
+  res.write(TOO_LARGE_JSON);
+  const close = () => {
+    clearTimeout(timer);
+    res.end();
+  };
+  const timer = setTimeout(close, REFUSED_UPLOAD_LINGER_MS);
+  req.once("end", close);
+  res.once("close", () => clearTimeout(timer));
+  req.resume();
 }
 
 function sendJson(res: ServerResponse, status: number, json: string): void {
@@ -81,16 +108,14 @@ async function receiveDelivery(
 ): Promise<void> {
   const limit = options.bodyLimits[source];
   try {
-    // Refuse before the body arrives, and close rather than read megabytes nobody will use.
+    // Refuse before the body arrives, and close soon rather than read megabytes nobody will use.
     if (Number(req.headers["content-length"]) > limit) {
-      res.setHeader("Connection", "close");
-      answerTooLarge(source, res, options);
+      answerTooLarge(source, req, res, options);
       return;
     }
     const body = await readBody(req, limit);
     if (body === "too_large") {
-      res.setHeader("Connection", "close");
-      answerTooLarge(source, res, options);
+      answerTooLarge(source, req, res, options);
     } else if (body) {
       await answerDelivery(source, req.headers, body, res, options);
     }

@@ -169,6 +169,38 @@ describe("webhook routes", () => {
     expect(receiver.requests).toHaveLength(0);
   });
 
+  it("reads and discards the rest of a refused upload, so its sender reads the 413 instead of a reset", async () => {
+    const { port } = new URL(await serve({ linear: recordingReceiver() }));
+    const socket = connect(Number(port), "127.0.0.1");
+    let received = "";
+    let failure: Error | undefined;
+    let closedByServer = false;
+    socket.on("data", (chunk: Buffer) => (received += chunk.toString()));
+    socket.on("error", (error) => (failure = error));
+    socket.on("end", () => (closedByServer = true));
+    const chunk = (bytes: number) => `${bytes.toString(16)}\r\n${"x".repeat(bytes)}\r\n`;
+    socket.write("POST /webhooks/linear HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n");
+    socket.write(chunk(2048));
+    await waitUntil(() => received.includes("\r\n\r\n{"), 2000);
+    expect(received).toMatch(/^HTTP\/1\.1 413 /);
+    expect(received).toMatch(/connection: close/i);
+
+    // The sender is still uploading when the answer comes, as a large delivery would be: its next writes
+    // reach a server that reads them, and no reset comes back.
+    for (let i = 0; i < 10; i++) {
+      socket.write(chunk(1024));
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    expect(failure).toBeUndefined();
+    expect(closedByServer).toBe(false);
+    socket.write("0\r\n\r\n");
+    // Once the upload ends, the server closes the connection, cleanly.
+    await waitUntil(() => closedByServer || failure !== undefined, 2000);
+    expect(failure).toBeUndefined();
+    expect(closedByServer).toBe(true);
+    socket.destroy();
+  });
+
   it("answers 405 with Allow: POST to GET and PUT", async () => {
     const url = await serve();
     for (const [method, path] of [
