@@ -201,6 +201,24 @@ describe("webhook routes", () => {
     socket.destroy();
   });
 
+  it("closes at once after the 413 when the oversized upload had already ended", async () => {
+    const { port } = new URL(await serve({ linear: recordingReceiver() }));
+    const socket = connect(Number(port), "127.0.0.1");
+    let received = "";
+    let closedByServer = false;
+    socket.on("data", (chunk: Buffer) => (received += chunk.toString()));
+    socket.on("end", () => (closedByServer = true));
+    // The whole upload in one write, its end included: nothing is left for the server to wait for.
+    socket.write(
+      "POST /webhooks/linear HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" +
+        `800\r\n${"x".repeat(2048)}\r\n0\r\n\r\n`,
+    );
+    // Well before the second a sender still uploading would be given.
+    await waitUntil(() => closedByServer, 500);
+    expect(received).toMatch(/^HTTP\/1\.1 413 /);
+    socket.destroy();
+  });
+
   it("answers 405 with Allow: POST to GET and PUT", async () => {
     const url = await serve();
     for (const [method, path] of [

@@ -7,9 +7,8 @@
  * PostgreSQL refuses to run as root: as root, the server runs as the package's `postgres` user (runuser).
  */
 import { execFile } from "node:child_process";
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
-import { userInfo } from "node:os";
-import { tmpdir } from "node:os";
+import { chownSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { freePort } from "./child-switchboard.js";
@@ -51,16 +50,17 @@ export async function startPostgres(bin: string): Promise<PostgresServer> {
   await asServerUser("initdb", ["-D", data, "-U", "switchboard", "--auth=trust", "-E", "UTF8", "--no-sync"]);
   const port = await freePort();
   const options = `-p ${port} -k ${directory} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off`;
-  await asServerUser("pg_ctl", [
-    "-D",
-    data,
-    "-o",
-    options,
-    "-l",
-    join(directory, "server.log"),
-    "-w",
-    "start",
-  ]);
+  const log = join(directory, "server.log");
+  await asServerUser("pg_ctl", ["-D", data, "-o", options, "-l", log, "-w", "start"]).catch(
+    (error: unknown) => {
+      const tail = existsSync(log) ? readFileSync(log, "utf8").split("\n").slice(-10).join("\n") : "(no log)";
+      rmSync(directory, { recursive: true, force: true });
+      throw new Error(
+        `PostgreSQL did not start from ${bin} (${String(error)}). Its log ends:\n${tail}\n` +
+          "Check that the postgresql package is complete and, under root, that the postgres user exists.",
+      );
+    },
+  );
   return {
     url: `postgres://switchboard@127.0.0.1:${port}/postgres`,
     async stop() {

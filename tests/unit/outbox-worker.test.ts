@@ -33,6 +33,21 @@ function failingSink(error: Error): Sink {
   };
 }
 
+/** An outbox worker on the test's store, posting through `sink`, with its clock stopped at `now`. */
+function startWorker(sink: Sink, now: number) {
+  return createOutboxWorker({
+    db: store.db,
+    durable: () => store.durable(),
+    sink,
+    logger: createLogger({ level: "silent", format: "json", secrets: [] }),
+    metrics: createMetrics(),
+    maxAttempts: 3,
+    retryBaseMs: 10,
+    retryMaxMs: 10,
+    clock: () => now,
+  });
+}
+
 describe("outbox worker", () => {
   it("stores a dead letter's reason without the channel webhook token it quoted, since /readyz and the status page show it", async () => {
     const now = Date.now();
@@ -44,21 +59,14 @@ describe("outbox worker", () => {
         now,
       }),
     ]);
-    const worker = createOutboxWorker({
-      db: store.db,
-      durable: () => store.durable(),
-      sink: failingSink(
+    const worker = startWorker(
+      failingSink(
         new PermanentDeliveryError(
           `POST https://discord.com/api/webhooks/123456789012345678/${WEBHOOK_TOKEN} answered 404 Unknown Webhook`,
         ),
       ),
-      logger: createLogger({ level: "silent", format: "json", secrets: [] }),
-      metrics: createMetrics(),
-      maxAttempts: 3,
-      retryBaseMs: 10,
-      retryMaxMs: 10,
-      clock: () => now,
-    });
+      now,
+    );
 
     await worker.deliverDue();
     // deliverDue starts the delivery; stop() waits for the deliveries in flight.
@@ -96,17 +104,7 @@ describe("outbox worker", () => {
       editMessage: () => Promise.resolve(),
       startThread: (_channelId, messageId) => Promise.resolve({ id: messageId }),
     };
-    const worker = createOutboxWorker({
-      db: store.db,
-      durable: () => store.durable(),
-      sink,
-      logger: createLogger({ level: "silent", format: "json", secrets: [] }),
-      metrics: createMetrics(),
-      maxAttempts: 3,
-      retryBaseMs: 10,
-      retryMaxMs: 10,
-      clock: () => now,
-    });
+    const worker = startWorker(sink, now);
 
     await worker.deliverDue();
     await expect.poll(() => posted, { timeout: 2000 }).toEqual([`${CHANNEL}: quiet`]);
