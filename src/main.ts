@@ -41,16 +41,12 @@ import type { WorkerLoop } from "./pipeline/worker-loop.js";
 import { GITHUB_BODY_LIMIT_BYTES, createGitHubReceiver } from "./sources/github/receiver.js";
 import { LINEAR_BODY_LIMIT_BYTES, createLinearReceiver } from "./sources/linear/receiver.js";
 import type { PersistDelivery } from "./sources/webhook-receiver.js";
-import { watchOtherCommits } from "./store/commit-watcher.js";
 import { openStore } from "./store/database.js";
 import type { Store } from "./store/database.js";
 import { latestJobRuns } from "./store/job-run-repository.js";
 import { countMessagesByStatus, listDeadMessages } from "./store/outbox-repository.js";
 
 export type Role = "all" | "web" | "bot" | "worker";
-
-/** How often a worker process on SQLite looks for the web process's commits: its added latency, at most. */
-const COMMIT_WATCH_INTERVAL_MS = 10;
 
 export interface StartOptions {
   env: Environment;
@@ -365,15 +361,9 @@ export async function startSwitchboard(options: StartOptions): Promise<Switchboa
       : undefined;
 
   for (const worker of workers) worker.start();
-  // In one process a stored delivery wakes the inbox worker directly; a worker process on SQLite is woken by
-  // the web process's commits instead (its inbox poll stays as the fallback, and Postgres's only path).
-  const commitWatcher =
-    role === "worker" && store.sqlite
-      ? watchOtherCommits(store.sqlite, {
-          intervalMs: COMMIT_WATCH_INTERVAL_MS,
-          onCommit: () => inbox?.wake(),
-        })
-      : undefined;
+  // In one process a stored delivery wakes the inbox worker directly; a worker process is woken by the web
+  // process's deliveries through the store instead (its inbox poll stays as the fallback).
+  const deliveryWatcher = role === "worker" ? store.watchDeliveries(() => inbox?.wake()) : undefined;
   if (role === "all" || role === "worker") await scheduler?.start();
   logger.info(
     {
@@ -410,7 +400,7 @@ export async function startSwitchboard(options: StartOptions): Promise<Switchboa
         interactionRest?.clearHashSweeper();
         interactionRest?.clearHandlerSweeper();
         await scheduler?.stop();
-        commitWatcher?.stop();
+        await deliveryWatcher?.stop();
         await Promise.all(workers.map((worker) => worker.stop()));
         await metricsServer?.close();
         await store.close();

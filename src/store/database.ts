@@ -9,6 +9,12 @@ import SqliteDatabase from "better-sqlite3";
 import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect, SqliteDriver } from "kysely";
 import type { DatabaseConnection, Driver, SqliteDialectConfig } from "kysely";
 import type { DatabaseSchema } from "./schema.js";
+import { watchOtherCommits } from "./commit-watcher.js";
+import {
+  LISTENER_APPLICATION_NAME,
+  announceDelivery,
+  listenForDeliveries,
+} from "./delivery-notifications.js";
 import { createGroupCommit } from "./group-commit.js";
 import { recordDelivery } from "./inbox-repository.js";
 import type { NewDelivery } from "./inbox-repository.js";
@@ -38,6 +44,13 @@ export interface Store {
    * a 202 waits for. Deliveries arriving together share one commit and one fsync.
    */
   recordDelivery(delivery: NewDelivery): Promise<"new" | "duplicate">;
+  /**
+   * Calls `onDelivery` soon after another process stored a delivery, so that a worker process (the PM2
+   * layout) starts on it at once instead of at its next poll of the inbox, which stays the fallback. SQLite:
+   * any commit of another connection (commit-watcher.ts); Postgres: a notification sent by the transaction
+   * that stored it (delivery-notifications.ts).
+   */
+  watchDeliveries(onDelivery: () => void): { stop(): Promise<void> };
   close(): Promise<void>;
 }
 
@@ -51,7 +64,7 @@ export async function openStore(
   const onBackgroundError = options.onBackgroundError ?? ((message) => process.emitWarning(message));
   const store = databaseUrl.startsWith("sqlite:")
     ? openSqlite(databaseUrl, onBackgroundError)
-    : await openPostgres(databaseUrl);
+    : await openPostgres(databaseUrl, onBackgroundError);
   await migrateToLatest(store.db as never, store.dialect);
   return store;
 }
@@ -63,6 +76,8 @@ const BACKSTOP_CHECKPOINT_PAGES = 100_000;
 const WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024;
 /** How long a write waits for another writer's lock before it fails (a 503 on the webhook path). */
 const BUSY_TIMEOUT_MS = 5000;
+/** How often a worker process on SQLite looks for another process's commits: its added latency, at most. */
+const COMMIT_WATCH_INTERVAL_MS = 10;
 
 function openSqlite(databaseUrl: string, onBackgroundError: BackgroundErrorHandler): Store {
   const path = databaseUrl.slice("sqlite:".length) || ":memory:";
@@ -119,6 +134,15 @@ function openSqlite(databaseUrl: string, onBackgroundError: BackgroundErrorHandl
     recordDelivery: inboxWriter
       ? (delivery) => inboxWriter.record(delivery)
       : createGroupCommit({ db, durable }, recordDelivery),
+    watchDeliveries(onDelivery) {
+      // In memory, no other process can store anything.
+      if (inMemory) return { stop: async () => undefined };
+      const watcher = watchOtherCommits(sqlite, {
+        intervalMs: COMMIT_WATCH_INTERVAL_MS,
+        onCommit: onDelivery,
+      });
+      return { stop: async () => watcher.stop() };
+    },
     async close() {
       await inboxWriter?.stop();
       await checkpointer?.stop();
@@ -182,7 +206,7 @@ class ImmediateSqliteDialect extends SqliteDialect {
   }
 }
 
-async function openPostgres(databaseUrl: string): Promise<Store> {
+async function openPostgres(databaseUrl: string, onBackgroundError: BackgroundErrorHandler): Promise<Store> {
   // Loaded only here: most installations run on SQLite and need not carry the driver in memory.
   const { default: pg } = await import("pg");
   // int8 (bigint) columns hold epoch milliseconds, well inside Number's safe range.
@@ -201,9 +225,27 @@ async function openPostgres(databaseUrl: string): Promise<Store> {
     dialect: "postgres",
     location: safe.toString(),
     durable,
-    recordDelivery: createGroupCommit({ db, durable }, recordDelivery),
+    recordDelivery: createGroupCommit({ db, durable }, recordAndAnnounce),
+    watchDeliveries: (onDelivery) =>
+      listenForDeliveries({
+        createClient: () =>
+          new pg.Client({ connectionString: databaseUrl, application_name: LISTENER_APPLICATION_NAME }),
+        onDelivery,
+        onError: onBackgroundError,
+      }),
     close: () => db.destroy(),
   };
+}
+
+/** recordDelivery, and a notification for worker processes in the same transaction when the delivery is new. */
+async function recordAndAnnounce(
+  db: Kysely<DatabaseSchema>,
+  delivery: NewDelivery,
+): Promise<"new" | "duplicate"> {
+  if (!db.isTransaction) return db.transaction().execute((trx) => recordAndAnnounce(trx, delivery));
+  const result = await recordDelivery(db, delivery);
+  if (result === "new") await announceDelivery(db);
+  return result;
 }
 
 /**

@@ -11,6 +11,7 @@ import { loadGitHubFixture } from "../../src/sources/github/fixtures.js";
 import { signGitHubDelivery } from "../../src/sources/signed-delivery.js";
 import { openStore } from "../../src/store/database.js";
 import type { Store } from "../../src/store/database.js";
+import { LISTENER_APPLICATION_NAME } from "../../src/store/delivery-notifications.js";
 import { enqueueMessages, listQueueHeads, markSent } from "../../src/store/outbox-repository.js";
 import { startFakeDiscord } from "../fakes/discord-server.js";
 import type { FakeDiscord } from "../fakes/discord-server.js";
@@ -45,6 +46,43 @@ afterEach(async () => {
 
 afterAll(async () => {
   await server?.stop();
+});
+
+async function admin<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: server.url });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** How many connections to the database of `url` are listening for new deliveries. */
+async function listening(url: string): Promise<number> {
+  const database = new URL(url).pathname.slice(1);
+  const { rows } = await admin((client) =>
+    client.query(
+      "select count(*)::int as n from pg_stat_activity where datname = $1 and application_name = $2 " +
+        "and state = 'idle' and query ilike 'listen %'",
+      [database, LISTENER_APPLICATION_NAME],
+    ),
+  );
+  return (rows[0] as { n: number }).n;
+}
+
+async function until<T>(read: () => Promise<T>, expected: T): Promise<void> {
+  await expect.poll(read, { timeout: 5000, interval: 20 }).toBe(expected);
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+const delivery = (deliveryId: string) => ({
+  source: "github" as const,
+  deliveryId,
+  event: "ping",
+  body: "{}",
+  receivedAt: 1,
 });
 
 /** A database of its own for each test, on the shared server. */
@@ -100,6 +138,55 @@ describe.skipIf(!programs)("the store on PostgreSQL", () => {
     await markSent(store.db, heads[0]!.id, 2);
     const next = await listQueueHeads(store.db, 1);
     expect(next.map((row) => JSON.parse(row.payload).message.content)).toEqual(["busy 1"]);
+  });
+
+  it("wakes a worker process when another process stores a delivery, and not for a duplicate", async () => {
+    const url = await freshDatabaseUrl();
+    const web = await openStore(url);
+    const worker = await openStore(url);
+    opened.push(web, worker);
+    let wakes = 0;
+    const watcher = worker.watchDeliveries(() => wakes++);
+    opened.unshift({ close: () => watcher.stop() });
+    await until(() => listening(url), 1);
+
+    expect(await web.recordDelivery(delivery("d-1"))).toBe("new");
+    await expect.poll(() => wakes, { timeout: 5000, interval: 10 }).toBe(1);
+    expect(await web.recordDelivery(delivery("d-1"))).toBe("duplicate");
+    // Several deliveries stored together share a transaction, and so one notification, or a few.
+    await Promise.all(["d-2", "d-3", "d-4"].map((id) => web.recordDelivery(delivery(id))));
+    await expect.poll(() => wakes, { timeout: 5000, interval: 10 }).toBeGreaterThan(1);
+    const settled = wakes;
+    await sleep(300);
+    expect(wakes).toBe(settled);
+    expect(settled).toBeLessThanOrEqual(4);
+  });
+
+  it("listens again after its connection is cut, says so, and looks at once for what it missed", async () => {
+    const url = await freshDatabaseUrl();
+    const web = await openStore(url);
+    const errors: string[] = [];
+    const worker = await openStore(url, { onBackgroundError: (message) => errors.push(message) });
+    opened.push(web, worker);
+    let wakes = 0;
+    const watcher = worker.watchDeliveries(() => wakes++);
+    opened.unshift({ close: () => watcher.stop() });
+    await until(() => listening(url), 1);
+
+    await admin((client) =>
+      client.query("select pg_terminate_backend(pid) from pg_stat_activity where application_name = $1", [
+        LISTENER_APPLICATION_NAME,
+      ]),
+    );
+    await expect.poll(() => errors.length, { timeout: 5000, interval: 10 }).toBe(1);
+    expect(errors[0]).toMatch(/^Listening for new deliveries failed \(.+\); trying again in 1 s\./);
+    // Stored while nobody listens: no notification reaches the worker, so it is told to look on reconnecting.
+    await web.recordDelivery(delivery("while-cut"));
+    await expect.poll(() => wakes, { timeout: 5000, interval: 10 }).toBe(1);
+    await until(() => listening(url), 1);
+    await web.recordDelivery(delivery("after"));
+    await expect.poll(() => wakes, { timeout: 5000, interval: 10 }).toBe(2);
+    expect(errors).toHaveLength(1);
   });
 });
 
