@@ -21,9 +21,17 @@ export const LISTENER_APPLICATION_NAME = "switchboard-inbox-listener";
 /** Backoff between attempts to listen again: doubling from the first, up to the last. */
 const RETRY_MS = { first: 1000, max: 30_000 };
 
-/** Inside the transaction that stores a delivery: tells listening worker processes once it commits. */
+/** Transactions that already send the notification. */
+const announcing = new WeakSet<Kysely<DatabaseSchema>>();
+
+/**
+ * Inside the transaction that stores a delivery: tells listening worker processes once it commits. One
+ * notification per transaction, however many deliveries a group commit stores in it: the worker reads every
+ * pending delivery when woken, and each extra one would cost the webhook path a round trip to the server.
+ */
 export async function announceDelivery(trx: Kysely<DatabaseSchema>): Promise<void> {
-  // Identical notifications of one transaction reach listeners as one, so a batch of deliveries wakes once.
+  if (announcing.has(trx)) return;
+  announcing.add(trx);
   await sql`select pg_notify(${INBOX_CHANNEL}, '')`.execute(trx);
 }
 
