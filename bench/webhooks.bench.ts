@@ -19,7 +19,9 @@
  * busy 2-core machine moves these numbers from run to run.
  *
  * `npm run bench -- --cli <path/to/cli.js>` measures another build (say, one of the previous commit) instead
- * of dist/, for a before/after under the same conditions.
+ * of dist/, for a before/after under the same conditions. `--layout split` runs the PM2 layout (a web and a
+ * worker process), and `--database postgres` the store on a PostgreSQL server started for the run (Debian's
+ * `postgresql` package; fsync on, as in production) instead of SQLite.
  */
 import {
   existsSync,
@@ -34,8 +36,11 @@ import { cpus, tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import pg from "pg";
 import { startFakeDiscord } from "../tests/fakes/discord-server.js";
 import { ensureBuilt, freePort } from "../tests/support/child-switchboard.js";
+import { findPostgresPrograms, startPostgres } from "../tests/support/postgres-server.js";
+import type { PostgresServer } from "../tests/support/postgres-server.js";
 import { combineLoads, runLoad } from "./autocannon-load.js";
 import type { LoadOptions, LoadResult } from "./autocannon-load.js";
 import { startChildServer } from "./child-server.js";
@@ -118,11 +123,19 @@ interface EndToEnd {
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
-    options: { cli: { type: "string" }, layout: { type: "string", default: "all" } },
+    options: {
+      cli: { type: "string" },
+      layout: { type: "string", default: "all" },
+      database: { type: "string", default: "sqlite" },
+    },
   });
   // all: one process does everything (`start`). split: the PM2 layout, a web process that receives and a
   // worker process that processes and posts, on the same database.
+  if (!["all", "split"].includes(values.layout)) throw new Error("--layout must be all or split");
+  if (!["sqlite", "postgres"].includes(values.database))
+    throw new Error("--database must be sqlite or postgres");
   const layout = values.layout === "split" ? "split" : "all";
+  let postgres: BenchPostgres | undefined;
   // --cli runs another build of Switchboard (say, one made from the previous commit) for a before/after.
   const cli = values.cli ? resolve(values.cli) : join(ROOT, "dist", "cli.js");
   if (!values.cli) {
@@ -133,7 +146,15 @@ async function main(): Promise<number> {
     });
   }
   const directory = mkdtempSync(join(tmpdir(), "switchboard-bench-"));
-  const databasePath = join(directory, "bench.db");
+  // Each Switchboard gets a database of its own: a file here, or a database on the PostgreSQL server.
+  let databases = 0;
+  const newDatabase = async (): Promise<string> => {
+    databases += 1;
+    if (postgres) return postgres.createDatabase(`bench_${databases}`);
+    const folder = join(directory, `switchboard-${databases}`);
+    mkdirSync(folder);
+    return `sqlite:${join(folder, "bench.db")}`;
+  };
   const configPath = join(directory, "switchboard.yaml");
   writeFileSync(configPath, benchConfigYaml());
   const discord = await startFakeDiscord({ token: DISCORD_TOKEN });
@@ -143,6 +164,7 @@ async function main(): Promise<number> {
   let crashed = false;
 
   try {
+    if (values.database === "postgres") postgres = await startBenchPostgres();
     const basePort = await freePort();
     const baseline = await startChildServer({
       name: "octokit baseline",
@@ -157,7 +179,6 @@ async function main(): Promise<number> {
       PATH: process.env.PATH,
       PORT: String(switchboardPort),
       HOST: "127.0.0.1",
-      DATABASE_URL: `sqlite:${databasePath}`,
       CONFIG_FILE: configPath,
       GITHUB_WEBHOOK_SECRET: SECRET,
       DISCORD_TOKEN,
@@ -172,12 +193,12 @@ async function main(): Promise<number> {
     // A clean environment: nothing from the caller's shell (a DATABASE_URL, a real token) leaks in. The
     // processes of one Switchboard: the receiving one first, then in the split layout the worker.
     const startSwitchboard = async (database: string, port: number): Promise<ChildServer[]> => {
-      const env = { ...serverEnv, PORT: String(port), DATABASE_URL: `sqlite:${database}` };
+      const env = { ...serverEnv, PORT: String(port), DATABASE_URL: database };
       const started = [
         await startChildServer({
           name: layout === "split" ? "switchboard web" : "switchboard",
           args: [cli, "start", "--role", layout === "split" ? "web" : "all"],
-          cwd: dirname(database),
+          cwd: directory,
           env,
           port,
         }),
@@ -188,7 +209,7 @@ async function main(): Promise<number> {
           await startChildServer({
             name: "switchboard worker",
             args: [cli, "start", "--role", "worker"],
-            cwd: dirname(database),
+            cwd: directory,
             env,
             port,
           }),
@@ -197,12 +218,13 @@ async function main(): Promise<number> {
       }
       return started;
     };
-    const [switchboard, worker] = (await startSwitchboard(databasePath, switchboardPort)) as [
+    const databaseUrl = await newDatabase();
+    const [switchboard, worker] = (await startSwitchboard(databaseUrl, switchboardPort)) as [
       ChildServer,
       ChildServer | undefined,
     ];
 
-    printHeader(cli, databasePath, layout);
+    printHeader(cli, databaseUrl, layout);
     const baseStream = await signedDeliveryStream(SECRET, `${runId}-baseline`);
     const realStream = await signedDeliveryStream(SECRET, `${runId}-switchboard`);
     let accepted = 0;
@@ -317,9 +339,7 @@ async function main(): Promise<number> {
       children.splice(children.indexOf(child), 1);
       if (!(await stopChild(child))) crashed = true;
     }
-    const freshDirectory = join(directory, "memory");
-    mkdirSync(freshDirectory);
-    const fresh = await startSwitchboard(join(freshDirectory, "bench.db"), await freePort());
+    const fresh = await startSwitchboard(await newDatabase(), await freePort());
     const postedBefore = receipts.count();
     const memoryLoad = await runLoad({
       url: fresh[0]!.url,
@@ -449,6 +469,7 @@ async function main(): Promise<number> {
       if (!(await stopChild(child))) crashed = true;
     }
     await discord.close();
+    await postgres?.stop();
     rmSync(directory, { recursive: true, force: true });
   }
   return crashed ? 1 : 0;
@@ -489,7 +510,29 @@ async function waitUntil(predicate: () => boolean, timeoutMs: number): Promise<b
   return true;
 }
 
-function printHeader(cli: string, databasePath: string, layout: "all" | "split"): void {
+/** A PostgreSQL server for `--database postgres`, with fsync on: acknowledged deliveries are on disk. */
+type BenchPostgres = PostgresServer & { createDatabase(name: string): Promise<string> };
+
+async function startBenchPostgres(): Promise<BenchPostgres> {
+  const programs = findPostgresPrograms();
+  if (!programs) throw new Error("--database postgres needs PostgreSQL: apt-get install postgresql");
+  const server = await startPostgres(programs, { durable: true });
+  return {
+    ...server,
+    async createDatabase(name) {
+      const client = new pg.Client({ connectionString: server.url });
+      await client.connect();
+      try {
+        await client.query(`create database ${name}`);
+      } finally {
+        await client.end();
+      }
+      return server.url.replace(/\/postgres$/, `/${name}`);
+    },
+  };
+}
+
+function printHeader(cli: string, databaseUrl: string, layout: "all" | "split"): void {
   const cpu = cpus();
   console.log(
     `Switchboard webhook benchmark: node ${process.version}, ${cpu.length} CPU (${cpu[0]?.model.trim() ?? "unknown"})`,
@@ -500,9 +543,15 @@ function printHeader(cli: string, databasePath: string, layout: "all" | "split")
       ? `server: ${command} --role web and ${command} --role worker (two child processes, one database), LOG_LEVEL=warn`
       : `server: ${command} --role all (one child process), LOG_LEVEL=warn`,
   );
-  console.log(
-    `store: ${databasePath} on ${filesystemOf(dirname(databasePath))}, WAL, fsync before each acknowledgement`,
-  );
+  if (databaseUrl.startsWith("sqlite:")) {
+    const path = databaseUrl.slice("sqlite:".length);
+    console.log(`store: ${path} on ${filesystemOf(dirname(path))}, WAL, fsync before each acknowledgement`);
+  } else {
+    // Its data folder is made under the same temporary folder.
+    console.log(
+      `store: PostgreSQL on loopback, data on ${filesystemOf(tmpdir())}, fsync on, synchronous_commit on`,
+    );
+  }
   console.log(
     `deliveries: signed pull_request.opened (22 kB) from ${BENCH_REPOS} repositories, each routed to its own` +
       " channel of an in-process fake Discord",

@@ -1,7 +1,7 @@
 /**
  * A throwaway PostgreSQL server on loopback for the tests that run the store on Postgres: initdb into a
  * temporary folder, pg_ctl start on a free port, trust authentication for a `switchboard` superuser, no fsync
- * (nothing here must survive a power loss). Debian's `postgresql` package provides the programs; `.ci/run`
+ * unless asked (nothing a test writes must survive a power loss). Debian's `postgresql` package provides the programs; `.ci/run`
  * installs it, so CI always runs these tests. Elsewhere, without the programs, they are skipped and say why.
  *
  * PostgreSQL refuses to run as root: as root, the server runs as the package's `postgres` user (runuser).
@@ -34,7 +34,14 @@ export function findPostgresPrograms(): string | undefined {
   return newest;
 }
 
-export async function startPostgres(bin: string): Promise<PostgresServer> {
+/**
+ * `durable`: keep fsync and full-page writes on, as a production server runs (the benchmark's choice); tests
+ * leave it off, since nothing there must survive a power loss.
+ */
+export async function startPostgres(
+  bin: string,
+  options: { durable?: boolean } = {},
+): Promise<PostgresServer> {
   const directory = mkdtempSync(join(tmpdir(), "switchboard-postgres-"));
   const data = join(directory, "data");
   const asRoot = userInfo().uid === 0;
@@ -49,9 +56,10 @@ export async function startPostgres(bin: string): Promise<PostgresServer> {
   }
   await asServerUser("initdb", ["-D", data, "-U", "switchboard", "--auth=trust", "-E", "UTF8", "--no-sync"]);
   const port = await freePort();
-  const options = `-p ${port} -k ${directory} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off`;
+  const durability = options.durable ? "" : " -c fsync=off -c full_page_writes=off";
+  const serverOptions = `-p ${port} -k ${directory} -c listen_addresses=127.0.0.1${durability}`;
   const log = join(directory, "server.log");
-  await asServerUser("pg_ctl", ["-D", data, "-o", options, "-l", log, "-w", "start"]).catch(
+  await asServerUser("pg_ctl", ["-D", data, "-o", serverOptions, "-l", log, "-w", "start"]).catch(
     (error: unknown) => {
       const tail = existsSync(log) ? readFileSync(log, "utf8").split("\n").slice(-10).join("\n") : "(no log)";
       rmSync(directory, { recursive: true, force: true });
