@@ -129,11 +129,11 @@ async function main(): Promise<number> {
       database: { type: "string", default: "sqlite" },
     },
   });
-  // all: one process does everything (`start`). split: the PM2 layout, a web process that receives and a
-  // worker process that processes and posts, on the same database.
   if (!["all", "split"].includes(values.layout)) throw new Error("--layout must be all or split");
   if (!["sqlite", "postgres"].includes(values.database))
     throw new Error("--database must be sqlite or postgres");
+  // all: one process does everything (`start`). split: the PM2 layout, a web process that receives and a
+  // worker process that processes and posts, on the same database.
   const layout = values.layout === "split" ? "split" : "all";
   let postgres: BenchPostgres | undefined;
   // --cli runs another build of Switchboard (say, one made from the previous commit) for a before/after.
@@ -510,9 +510,9 @@ async function waitUntil(predicate: () => boolean, timeoutMs: number): Promise<b
   return true;
 }
 
-/** A PostgreSQL server for `--database postgres`, with fsync on: acknowledged deliveries are on disk. */
 type BenchPostgres = PostgresServer & { createDatabase(name: string): Promise<string> };
 
+/** A PostgreSQL server for `--database postgres`, with fsync on: acknowledged deliveries are on disk. */
 async function startBenchPostgres(): Promise<BenchPostgres> {
   const programs = findPostgresPrograms();
   if (!programs) throw new Error("--database postgres needs PostgreSQL: apt-get install postgresql");
