@@ -36,7 +36,6 @@ import { cpus, tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import pg from "pg";
 import { startFakeDiscord } from "../tests/fakes/discord-server.js";
 import { ensureBuilt, freePort } from "../tests/support/child-switchboard.js";
 import { findPostgresPrograms, startPostgres } from "../tests/support/postgres-server.js";
@@ -135,7 +134,7 @@ async function main(): Promise<number> {
   // all: one process does everything (`start`). split: the PM2 layout, a web process that receives and a
   // worker process that processes and posts, on the same database.
   const layout = values.layout === "split" ? "split" : "all";
-  let postgres: BenchPostgres | undefined;
+  let postgres: PostgresServer | undefined;
   // --cli runs another build of Switchboard (say, one made from the previous commit) for a before/after.
   const cli = values.cli ? resolve(values.cli) : join(ROOT, "dist", "cli.js");
   if (!values.cli) {
@@ -510,26 +509,11 @@ async function waitUntil(predicate: () => boolean, timeoutMs: number): Promise<b
   return true;
 }
 
-type BenchPostgres = PostgresServer & { createDatabase(name: string): Promise<string> };
-
 /** A PostgreSQL server for `--database postgres`, with fsync on: acknowledged deliveries are on disk. */
-async function startBenchPostgres(): Promise<BenchPostgres> {
+async function startBenchPostgres(): Promise<PostgresServer> {
   const programs = findPostgresPrograms();
   if (!programs) throw new Error("--database postgres needs PostgreSQL: apt-get install postgresql");
-  const server = await startPostgres(programs, { durable: true });
-  return {
-    ...server,
-    async createDatabase(name) {
-      const client = new pg.Client({ connectionString: server.url });
-      await client.connect();
-      try {
-        await client.query(`create database ${name}`);
-      } finally {
-        await client.end();
-      }
-      return server.url.replace(/\/postgres$/, `/${name}`);
-    },
-  };
+  return startPostgres(programs, { durable: true });
 }
 
 function printHeader(cli: string, databaseUrl: string, layout: "all" | "split"): void {

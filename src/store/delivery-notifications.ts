@@ -14,7 +14,7 @@ import type { Kysely } from "kysely";
 import type pg from "pg";
 import type { DatabaseSchema } from "./schema.js";
 
-export const INBOX_CHANNEL = "switchboard_inbox";
+const INBOX_CHANNEL = "switchboard_inbox";
 /** How the listening connection shows in pg_stat_activity. */
 export const LISTENER_APPLICATION_NAME = "switchboard-inbox-listener";
 
@@ -80,7 +80,8 @@ export function listenForDeliveries(options: {
     const reason = error instanceof Error ? error.message : String(error);
     options.onError(
       `Listening for new deliveries failed (${reason}); trying again in ${Math.round(delay / 1000)} s. ` +
-        "Until then the worker finds them by polling the inbox.",
+        "Until then the worker finds them by polling the inbox, up to 100 ms later. If this repeats, check " +
+        "that the database is reachable and accepts one more connection (max_connections).",
     );
     timer = setTimeout(() => void listen(), delay);
     timer.unref();

@@ -11,6 +11,7 @@ import { chownSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync }
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import pg from "pg";
 import { freePort } from "./child-switchboard.js";
 
 const run = promisify(execFile);
@@ -18,6 +19,8 @@ const run = promisify(execFile);
 export interface PostgresServer {
   /** postgres://switchboard@127.0.0.1:<port>/postgres */
   url: string;
+  /** Creates an empty database `name` on this server; resolves with its URL. */
+  createDatabase(name: string): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -69,8 +72,19 @@ export async function startPostgres(
       );
     },
   );
+  const url = `postgres://switchboard@127.0.0.1:${port}/postgres`;
   return {
-    url: `postgres://switchboard@127.0.0.1:${port}/postgres`,
+    url,
+    async createDatabase(name) {
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      try {
+        await client.query(`create database ${name}`);
+      } finally {
+        await client.end();
+      }
+      return url.replace(/\/postgres$/, `/${name}`);
+    },
     async stop() {
       await asServerUser("pg_ctl", ["-D", data, "-m", "immediate", "-w", "stop"]).catch(() => undefined);
       rmSync(directory, { recursive: true, force: true });
