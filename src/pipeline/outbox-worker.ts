@@ -18,7 +18,12 @@ import {
 } from "../store/outbox-repository.js";
 import type { OutboxRow } from "../store/outbox-repository.js";
 import type { DatabaseSchema } from "../store/schema.js";
-import { PermanentDeliveryError, classifyDeliveryError } from "./sinks/delivery-errors.js";
+import {
+  PermanentDeliveryError,
+  RetryableDeliveryError,
+  classifyDeliveryError,
+  failureInSwitchboard,
+} from "./sinks/delivery-errors.js";
 import type { Sink } from "./sinks/sink.js";
 import type { OutboxPayload } from "./plan-messages.js";
 import { backoffMs, createWorkerLoop } from "./worker-loop.js";
@@ -147,7 +152,11 @@ export function createOutboxWorker(
       options.metrics.notificationLatency.observe((now - row.origin_at) / 1000);
       log.debug("Message delivered");
     } catch (error) {
-      const failure = classifyDeliveryError(error);
+      // Sinks throw delivery errors; anything else came from the store or the worker itself.
+      const failure =
+        error instanceof RetryableDeliveryError || error instanceof PermanentDeliveryError
+          ? error
+          : failureInSwitchboard(error, row.channel_id);
       const attempt = row.attempts + 1;
       const permanent = failure instanceof PermanentDeliveryError;
       options.metrics.outboxFailures.inc({ kind: permanent ? "permanent" : "retryable" });

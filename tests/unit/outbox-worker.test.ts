@@ -1,3 +1,4 @@
+import { Writable } from "node:stream";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { NO_MENTIONS } from "../../src/discord/render/message.js";
 import { createLogger } from "../../src/observability/logger.js";
@@ -34,12 +35,29 @@ function failingSink(error: Error): Sink {
 }
 
 /** An outbox worker on the test's store, posting through `sink`, with its clock stopped at `now`. */
-function startWorker(sink: Sink, now: number) {
+function startWorker(
+  sink: Sink,
+  now: number,
+  options: { durable?: () => Promise<void>; logLines?: string[] } = {},
+) {
+  const { logLines } = options;
   return createOutboxWorker({
     db: store.db,
-    durable: () => store.durable(),
+    durable: options.durable ?? (() => store.durable()),
     sink,
-    logger: createLogger({ level: "silent", format: "json", secrets: [] }),
+    logger: logLines
+      ? createLogger({
+          level: "info",
+          format: "json",
+          secrets: [],
+          destination: new Writable({
+            write(chunk: Buffer, _encoding, done) {
+              logLines.push(...chunk.toString("utf8").split("\n").filter(Boolean));
+              done();
+            },
+          }),
+        })
+      : createLogger({ level: "silent", format: "json", secrets: [] }),
     metrics: createMetrics(),
     maxAttempts: 3,
     retryBaseMs: 10,
@@ -76,6 +94,47 @@ describe("outbox worker", () => {
     expect(dead?.last_error).toBe(
       "POST https://discord.com/api/webhooks/123456789012345678/[REDACTED] answered 404 Unknown Webhook",
     );
+  });
+
+  it("blames Switchboard, not Discord, when the store cannot record that a message was posted", async () => {
+    const now = Date.now();
+    await enqueueMessages(store.db, [
+      planPost({
+        channel: CHANNEL,
+        route: "team",
+        message: { content: "hello", allowed_mentions: NO_MENTIONS },
+        now,
+      }),
+    ]);
+    const posted: string[] = [];
+    const sink: Sink = {
+      name: "discord-bot",
+      supportsThreads: false,
+      createMessage: (channelId) => {
+        posted.push(channelId);
+        return Promise.resolve({ id: "777777777777777777", channelId });
+      },
+      editMessage: () => Promise.resolve(),
+      startThread: () => Promise.resolve({ id: "777777777777777777" }),
+    };
+    const logLines: string[] = [];
+    const worker = startWorker(sink, now, {
+      durable: () => Promise.reject(new Error("EIO: i/o error, fsync")),
+      logLines,
+    });
+
+    await worker.deliverDue();
+    await worker.stop();
+
+    expect(posted).toEqual([CHANNEL]);
+    const warnings = logLines
+      .map((line) => JSON.parse(line) as { msg: string; reason?: string })
+      .filter((entry) => entry.msg === "Message delivery failed; will retry");
+    expect(warnings.map((entry) => entry.reason)).toEqual([
+      `Switchboard itself failed while delivering to channel ${CHANNEL}, not Discord: EIO: i/o error, fsync. ` +
+        "The message is tried again; if this repeats, check the store (the disk's free space and health, or " +
+        "the database) and the log",
+    ]);
   });
 
   it("posts to a quiet channel at once, however long another channel's queue", async () => {

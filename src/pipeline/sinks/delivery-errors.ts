@@ -16,7 +16,8 @@ export interface DeliveryTarget {
   timeoutMs?: number;
 }
 
-export type RetryReason = "rate-limited" | "server-error" | "timeout" | "network" | "unexpected";
+export type RetryReason =
+  "rate-limited" | "server-error" | "timeout" | "network" | "unexpected" | "switchboard";
 
 export class RetryableDeliveryError extends Error {
   override readonly name = "RetryableDeliveryError";
@@ -203,6 +204,21 @@ export function classifyDeliveryError(
     reason: "unexpected",
     cause: error,
   });
+}
+
+/**
+ * A delivery that failed in Switchboard, not at Discord: the store could not record a step (a failing or full
+ * disk, the database gone) or a stored message did not parse. Sinks throw delivery errors of their own, so the
+ * outbox worker knows anything else came from here, and must not send the operator looking at Discord.
+ */
+export function failureInSwitchboard(error: unknown, channelId: string): RetryableDeliveryError {
+  const detail = error instanceof Error ? error.message : String(error);
+  return new RetryableDeliveryError(
+    `Switchboard itself failed while delivering to channel ${channelId}, not Discord: ${detail}. ` +
+      "The message is tried again; if this repeats, check the store (the disk's free space and health, or " +
+      "the database) and the log",
+    { reason: "switchboard", cause: error },
+  );
 }
 
 const TIMEOUT_CODES = new Set([
