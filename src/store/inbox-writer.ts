@@ -95,7 +95,8 @@ function write(batch) {
     syncWal();
   } catch (error) {
     const message = "fsync of the WAL failed: " + describe(error);
-    answers = answers.map((answer) => ({ id: answer.id, error: message }));
+    // A delivery whose own write failed keeps that error: it says what went wrong first.
+    answers = answers.map((answer) => ("error" in answer ? answer : { id: answer.id, error: message }));
   }
   // The bodies go back with the answers. Left here, they would be freed only when this thread collects
   // garbage, which its few small allocations make rare: tens of megabytes of bodies piled up between
