@@ -132,8 +132,8 @@ describe("outbox worker", () => {
       .filter((entry) => entry.msg === "Message delivery failed; will retry");
     expect(warnings.map((entry) => entry.reason)).toEqual([
       `Switchboard itself failed while delivering to channel ${CHANNEL}, not Discord: EIO: i/o error, fsync. ` +
-        "The message is tried again; if this repeats, check the store (the disk's free space and health, or " +
-        "the database) and the log",
+        "Whatever was not recorded is tried again; if this repeats, check the store (the disk's free " +
+        "space and health, or the database) and the log",
     ]);
   });
 

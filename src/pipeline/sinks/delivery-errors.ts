@@ -215,8 +215,8 @@ export function failureInSwitchboard(error: unknown, channelId: string): Retryab
   const detail = error instanceof Error ? error.message : String(error);
   return new RetryableDeliveryError(
     `Switchboard itself failed while delivering to channel ${channelId}, not Discord: ${detail}. ` +
-      "The message is tried again; if this repeats, check the store (the disk's free space and health, or " +
-      "the database) and the log",
+      "Whatever was not recorded is tried again; if this repeats, check the store (the disk's free " +
+      "space and health, or the database) and the log",
     { reason: "switchboard", cause: error },
   );
 }
