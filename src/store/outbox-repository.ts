@@ -74,6 +74,11 @@ export async function markSent(db: Kysely<DatabaseSchema>, id: number, at: numbe
     .execute();
 }
 
+/**
+ * Retry and dead-letter apply to pending messages only. A failure can come after the message was marked sent:
+ * the commit went through and only the fsync after it failed. Turned dead, it would be offered to
+ * `switchboard outbox retry`, and posted twice.
+ */
 export async function scheduleRetry(
   db: Kysely<DatabaseSchema>,
   id: number,
@@ -83,6 +88,7 @@ export async function scheduleRetry(
     .updateTable("outbox")
     .set({ next_attempt_at: retry.at, last_error: retry.error, attempts: (eb) => eb("attempts", "+", 1) })
     .where("id", "=", id)
+    .where("status", "=", "pending")
     .execute();
 }
 
@@ -91,6 +97,7 @@ export async function markDead(db: Kysely<DatabaseSchema>, id: number, error: st
     .updateTable("outbox")
     .set({ status: "dead", last_error: error, attempts: (eb) => eb("attempts", "+", 1) })
     .where("id", "=", id)
+    .where("status", "=", "pending")
     .execute();
 }
 

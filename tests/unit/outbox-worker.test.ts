@@ -137,6 +137,38 @@ describe("outbox worker", () => {
     ]);
   });
 
+  it("keeps a message sent, never dead, when only the fsync after marking it sent failed on its last attempt", async () => {
+    const now = Date.now();
+    await enqueueMessages(store.db, [
+      planPost({
+        channel: CHANNEL,
+        route: "team",
+        message: { content: "hello", allowed_mentions: NO_MENTIONS },
+        now,
+      }),
+    ]);
+    // Two attempts failed before: this one is the last that maxAttempts (3) allows.
+    await store.db.updateTable("outbox").set({ attempts: 2 }).execute();
+    const sink: Sink = {
+      name: "discord-bot",
+      supportsThreads: false,
+      createMessage: (channelId) => Promise.resolve({ id: "777777777777777777", channelId }),
+      editMessage: () => Promise.resolve(),
+      startThread: () => Promise.resolve({ id: "777777777777777777" }),
+    };
+    const worker = startWorker(sink, now, {
+      durable: () => Promise.reject(new Error("EIO: i/o error, fsync")),
+    });
+
+    await worker.deliverDue();
+    await worker.stop();
+
+    // Dead, it would be offered to `switchboard outbox retry` and posted a second time.
+    expect(await listDeadMessages(store.db, 5)).toEqual([]);
+    const row = await store.db.selectFrom("outbox").select(["status", "attempts"]).executeTakeFirstOrThrow();
+    expect(row).toEqual({ status: "sent", attempts: 3 });
+  });
+
   it("posts to a quiet channel at once, however long another channel's queue", async () => {
     const now = Date.now();
     const busyChannel = "111111111111111111";
