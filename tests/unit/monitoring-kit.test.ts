@@ -18,7 +18,13 @@ const dashboard = JSON.parse(
 };
 const alerts = parse(readFileSync(join(REPO_ROOT, "integration/prometheus/alerts.yml"), "utf8")) as {
   groups: Array<{
-    rules: Array<{ alert: string; expr: string; for?: string; annotations?: { runbook?: string } }>;
+    rules: Array<{
+      alert: string;
+      expr: string;
+      for?: string;
+      labels?: { severity?: string };
+      annotations?: { runbook?: string };
+    }>;
   }>;
 };
 const rules = alerts.groups.flatMap((group) => group.rules);
@@ -85,6 +91,8 @@ describe("monitoring kit", () => {
       /resident_memory_bytes\) > 400 \* 1024 \* 1024/,
     );
     expect(byName.get("SwitchboardNoDeliveries")?.expr).toContain("== 0");
+    expect(byName.get("SwitchboardStoreUnavailable")).toMatchObject({ labels: { severity: "critical" } });
+    expect(byName.get("SwitchboardStoreUnavailable")?.expr).toMatch(/outcome="store_unavailable".*> 0$/);
   });
 
   it("links every alert to a section of the runbook that exists", () => {
