@@ -163,8 +163,13 @@ export function createOutboxWorker(
       // The stored reason is shown on /readyz and the status page: an unexpected error can quote a channel
       // webhook's URL, whose last segment is its token.
       const reason = scrubWebhookTokens(failure.message);
+      const sentAlready = () =>
+        log.warn(
+          { attempt, reason: failure.message },
+          "Message posted and recorded as sent, but the store failed after: nothing to retry",
+        );
       if (permanent || attempt >= options.maxAttempts) {
-        await markDead(db, row.id, reason);
+        if (!(await markDead(db, row.id, reason))) return sentAlready();
         log.error(
           { attempt, reason: failure.message },
           "Message dead-lettered: `switchboard outbox retry` resends it",
@@ -173,7 +178,7 @@ export function createOutboxWorker(
       }
       const backoff = backoffMs(attempt, { baseMs: options.retryBaseMs, maxMs: options.retryMaxMs, random });
       const delay = Math.max(backoff, failure.retryAfterMs ?? 0);
-      await scheduleRetry(db, row.id, { at: clock() + delay, error: reason });
+      if (!(await scheduleRetry(db, row.id, { at: clock() + delay, error: reason }))) return sentAlready();
       log.warn(
         { attempt, retryInMs: Math.round(delay), reason: failure.message },
         "Message delivery failed; will retry",

@@ -75,30 +75,32 @@ export async function markSent(db: Kysely<DatabaseSchema>, id: number, at: numbe
 }
 
 /**
- * Retry and dead-letter apply to pending messages only. A failure can come after the message was marked sent:
- * the commit went through and only the fsync after it failed. Turned dead, it would be offered to
- * `switchboard outbox retry`, and posted twice.
+ * Retry and dead-letter apply to pending messages only, and say whether the message still was. A failure can
+ * come after the message was marked sent: the commit went through and only the fsync after it failed.
+ * Turned dead, it would be offered to `switchboard outbox retry`, and posted twice.
  */
 export async function scheduleRetry(
   db: Kysely<DatabaseSchema>,
   id: number,
   retry: { at: number; error: string },
-): Promise<void> {
-  await db
+): Promise<boolean> {
+  const result = await db
     .updateTable("outbox")
     .set({ next_attempt_at: retry.at, last_error: retry.error, attempts: (eb) => eb("attempts", "+", 1) })
     .where("id", "=", id)
     .where("status", "=", "pending")
-    .execute();
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
 }
 
-export async function markDead(db: Kysely<DatabaseSchema>, id: number, error: string): Promise<void> {
-  await db
+export async function markDead(db: Kysely<DatabaseSchema>, id: number, error: string): Promise<boolean> {
+  const result = await db
     .updateTable("outbox")
     .set({ status: "dead", last_error: error, attempts: (eb) => eb("attempts", "+", 1) })
     .where("id", "=", id)
     .where("status", "=", "pending")
-    .execute();
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
 }
 
 export async function countMessagesByStatus(

@@ -34,6 +34,34 @@ function failingSink(error: Error): Sink {
   };
 }
 
+/** A sink that posts every message, noting the channel. */
+function recordingSink(posted: string[]): Sink {
+  return {
+    name: "discord-bot",
+    supportsThreads: false,
+    createMessage: (channelId) => {
+      posted.push(channelId);
+      return Promise.resolve({ id: "777777777777777777", channelId });
+    },
+    editMessage: () => Promise.resolve(),
+    startThread: () => Promise.resolve({ id: "777777777777777777" }),
+  };
+}
+
+/** One plain message to CHANNEL. */
+function post(now: number) {
+  return planPost({
+    channel: CHANNEL,
+    route: "team",
+    message: { content: "hello", allowed_mentions: NO_MENTIONS },
+    now,
+  });
+}
+
+function logEntries(lines: string[]): Array<{ level: number; msg: string; reason?: string }> {
+  return lines.map((line) => JSON.parse(line) as { level: number; msg: string; reason?: string });
+}
+
 /** An outbox worker on the test's store, posting through `sink`, with its clock stopped at `now`. */
 function startWorker(
   sink: Sink,
@@ -69,14 +97,7 @@ function startWorker(
 describe("outbox worker", () => {
   it("stores a dead letter's reason without the channel webhook token it quoted, since /readyz and the status page show it", async () => {
     const now = Date.now();
-    await enqueueMessages(store.db, [
-      planPost({
-        channel: CHANNEL,
-        route: "team",
-        message: { content: "hello", allowed_mentions: NO_MENTIONS },
-        now,
-      }),
-    ]);
+    await enqueueMessages(store.db, [post(now)]);
     const worker = startWorker(
       failingSink(
         new PermanentDeliveryError(
@@ -96,78 +117,68 @@ describe("outbox worker", () => {
     );
   });
 
-  it("blames Switchboard, not Discord, when the store cannot record that a message was posted", async () => {
+  it("blames Switchboard, not Discord, for a failure of its own, and tries the message again", async () => {
     const now = Date.now();
-    await enqueueMessages(store.db, [
-      planPost({
-        channel: CHANNEL,
-        route: "team",
-        message: { content: "hello", allowed_mentions: NO_MENTIONS },
-        now,
-      }),
-    ]);
+    await enqueueMessages(store.db, [post(now)]);
+    // A stored message that no longer parses: nothing Discord could have caused.
+    await store.db.updateTable("outbox").set({ payload: "{not json" }).execute();
     const posted: string[] = [];
-    const sink: Sink = {
-      name: "discord-bot",
-      supportsThreads: false,
-      createMessage: (channelId) => {
-        posted.push(channelId);
-        return Promise.resolve({ id: "777777777777777777", channelId });
-      },
-      editMessage: () => Promise.resolve(),
-      startThread: () => Promise.resolve({ id: "777777777777777777" }),
-    };
     const logLines: string[] = [];
-    const worker = startWorker(sink, now, {
-      durable: () => Promise.reject(new Error("EIO: i/o error, fsync")),
-      logLines,
-    });
+    const worker = startWorker(recordingSink(posted), now, { logLines });
 
     await worker.deliverDue();
     await worker.stop();
 
-    expect(posted).toEqual([CHANNEL]);
-    const warnings = logLines
-      .map((line) => JSON.parse(line) as { msg: string; reason?: string })
-      .filter((entry) => entry.msg === "Message delivery failed; will retry");
-    expect(warnings.map((entry) => entry.reason)).toEqual([
-      `Switchboard itself failed while delivering to channel ${CHANNEL}, not Discord: EIO: i/o error, fsync. ` +
-        "Whatever was not recorded is tried again; if this repeats, check the store (the disk's free " +
-        "space and health, or the database) and the log",
-    ]);
-  });
-
-  it("keeps a message sent, never dead, when only the fsync after marking it sent failed on its last attempt", async () => {
-    const now = Date.now();
-    await enqueueMessages(store.db, [
-      planPost({
-        channel: CHANNEL,
-        route: "team",
-        message: { content: "hello", allowed_mentions: NO_MENTIONS },
-        now,
-      }),
-    ]);
-    // Two attempts failed before: this one is the last that maxAttempts (3) allows.
-    await store.db.updateTable("outbox").set({ attempts: 2 }).execute();
-    const sink: Sink = {
-      name: "discord-bot",
-      supportsThreads: false,
-      createMessage: (channelId) => Promise.resolve({ id: "777777777777777777", channelId }),
-      editMessage: () => Promise.resolve(),
-      startThread: () => Promise.resolve({ id: "777777777777777777" }),
-    };
-    const worker = startWorker(sink, now, {
-      durable: () => Promise.reject(new Error("EIO: i/o error, fsync")),
-    });
-
-    await worker.deliverDue();
-    await worker.stop();
-
-    // Dead, it would be offered to `switchboard outbox retry` and posted a second time.
-    expect(await listDeadMessages(store.db, 5)).toEqual([]);
+    expect(posted).toEqual([]);
+    const [warning] = logEntries(logLines).filter(
+      (entry) => entry.msg === "Message delivery failed; will retry",
+    );
+    expect(warning?.reason).toMatch(
+      new RegExp(`^Switchboard itself failed while delivering to channel ${CHANNEL}, not Discord: .*JSON`),
+    );
+    expect(warning?.reason).toContain("check the store (the disk's free space and health, or the database)");
     const row = await store.db.selectFrom("outbox").select(["status", "attempts"]).executeTakeFirstOrThrow();
-    expect(row).toEqual({ status: "sent", attempts: 3 });
+    expect(row).toEqual({ status: "pending", attempts: 1 });
   });
+
+  it.each([
+    { attempts: 0, when: "with attempts left" },
+    { attempts: 2, when: "on its last attempt" },
+  ])(
+    "keeps a message sent, never retried or dead, when only the fsync after marking it sent failed, $when",
+    async ({ attempts }) => {
+      const now = Date.now();
+      await enqueueMessages(store.db, [post(now)]);
+      await store.db.updateTable("outbox").set({ attempts }).execute();
+      const posted: string[] = [];
+      const logLines: string[] = [];
+      const worker = startWorker(recordingSink(posted), now, {
+        durable: () => Promise.reject(new Error("EIO: i/o error, fsync")),
+        logLines,
+      });
+
+      await worker.deliverDue();
+      await worker.stop();
+
+      expect(posted).toEqual([CHANNEL]);
+      // Dead, it would be offered to `switchboard outbox retry` and posted a second time.
+      expect(await listDeadMessages(store.db, 5)).toEqual([]);
+      const row = await store.db
+        .selectFrom("outbox")
+        .select(["status", "attempts"])
+        .executeTakeFirstOrThrow();
+      expect(row).toEqual({ status: "sent", attempts: attempts + 1 });
+      const warnings = logEntries(logLines).filter((entry) => entry.level === 40);
+      expect(warnings.map((entry) => [entry.msg, entry.reason])).toEqual([
+        [
+          "Message posted and recorded as sent, but the store failed after: nothing to retry",
+          `Switchboard itself failed while delivering to channel ${CHANNEL}, not Discord: EIO: i/o error, fsync. ` +
+            "Whatever was not recorded is tried again; if this repeats, check the store (the disk's free " +
+            "space and health, or the database) and the log",
+        ],
+      ]);
+    },
+  );
 
   it("posts to a quiet channel at once, however long another channel's queue", async () => {
     const now = Date.now();
