@@ -30,7 +30,7 @@ import type { Logger } from "./observability/logger.js";
 import { createMetrics } from "./observability/metrics.js";
 import { createInboxWorker } from "./pipeline/inbox-worker.js";
 import { SHARED_DATABASE_PRIORITY, createIngestionPriority } from "./pipeline/ingestion-priority.js";
-import { createOutboxWorker } from "./pipeline/outbox-worker.js";
+import { SHARED_DATABASE_POLL_MS, createOutboxWorker } from "./pipeline/outbox-worker.js";
 import { createRouteRuleSource } from "./pipeline/route-rules.js";
 import type { RouteRule } from "./pipeline/router.js";
 import { createConsoleSink } from "./pipeline/sinks/console-sink.js";
@@ -119,6 +119,7 @@ export async function startSwitchboard(options: StartOptions): Promise<Switchboa
       maxAttempts: env.OUTBOX_MAX_ATTEMPTS,
       retryBaseMs: env.OUTBOX_RETRY_BASE_MS,
       retryMaxMs: env.OUTBOX_RETRY_MAX_MS,
+      ...(role === "worker" ? { pollMs: SHARED_DATABASE_POLL_MS } : {}),
     });
     inbox = createInboxWorker({
       db: store.db,

@@ -32,7 +32,14 @@ import type { WorkerLoop } from "./worker-loop.js";
 /** Channel queues looked at per round: far more than MAX_PARALLEL_CHANNELS, plus those busy, can use. */
 const MAX_HEADS = 100;
 const MAX_PARALLEL_CHANNELS = 8;
+/** How often an idle outbox looks for due messages when nothing in its own process wakes it. */
 const IDLE_POLL_MS = 1000;
+/**
+ * The worker process of the PM2 layout posts what the bot process enqueues (deployment cards, release
+ * announcements, digests run from chat), and nothing there can wake it: its poll is their added latency.
+ * One indexed query every 100 ms is cheap, as for the inbox.
+ */
+export const SHARED_DATABASE_POLL_MS = 100;
 
 export interface OutboxWorkerOptions {
   db: Kysely<DatabaseSchema>;
@@ -46,6 +53,8 @@ export interface OutboxWorkerOptions {
   retryMaxMs: number;
   clock?: () => number;
   random?: () => number;
+  /** How often to look for due messages when not woken; IDLE_POLL_MS by default. */
+  pollMs?: number;
 }
 
 export function createOutboxWorker(
@@ -53,6 +62,7 @@ export function createOutboxWorker(
 ): WorkerLoop & { deliverDue(): Promise<number> } {
   const clock = options.clock ?? Date.now;
   const random = options.random ?? Math.random;
+  const pollMs = options.pollMs ?? IDLE_POLL_MS;
   const { db, sink } = options;
   // Channels confirmed in the same turn are marked sent in one commit (one fsync) instead of one each.
   const markSentTogether = createGroupCommit(
@@ -220,7 +230,7 @@ export function createOutboxWorker(
       }
       // A due head beyond MAX_PARALLEL_CHANNELS starts when a delivery in flight finishes and wakes the loop.
     }
-    return Number.isFinite(nextDue) ? Math.min(IDLE_POLL_MS, Math.max(0, nextDue - clock())) : IDLE_POLL_MS;
+    return Number.isFinite(nextDue) ? Math.min(pollMs, Math.max(0, nextDue - clock())) : pollMs;
   }
 
   const loop = createWorkerLoop({
