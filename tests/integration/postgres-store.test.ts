@@ -3,7 +3,7 @@
  * (tests/support/postgres-server.ts): every migration, a delivery stored once, the outbox's queue heads, and
  * a webhook through to the fake Discord and back as a duplicate.
  */
-import pg from "pg";
+import type pg from "pg";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { NO_MENTIONS } from "../../src/discord/render/message.js";
 import { planPost } from "../../src/pipeline/plan-messages.js";
@@ -15,7 +15,7 @@ import { LISTENER_APPLICATION_NAME } from "../../src/store/delivery-notification
 import { enqueueMessages, listQueueHeads, markSent } from "../../src/store/outbox-repository.js";
 import { startFakeDiscord } from "../fakes/discord-server.js";
 import type { FakeDiscord } from "../fakes/discord-server.js";
-import { findPostgresPrograms, startPostgres } from "../support/postgres-server.js";
+import { findPostgresPrograms, startPostgres, withClient } from "../support/postgres-server.js";
 import type { PostgresServer } from "../support/postgres-server.js";
 import {
   TEST_DISCORD_TOKEN,
@@ -48,15 +48,8 @@ afterAll(async () => {
   await server?.stop();
 });
 
-async function admin<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: server.url });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}
+/** Work as the server's superuser, on its `postgres` database. */
+const admin = <T>(work: (client: pg.Client) => Promise<T>): Promise<T> => withClient(server.url, work);
 
 /** How many connections to the database of `url` are listening for new deliveries. */
 async function listening(url: string): Promise<number> {

@@ -25,20 +25,16 @@ static int is_failing(int fd) {
   return strcmp(target + length - 4, "-wal") == 0;
 }
 
-int fsync(int fd) {
+/* The real function `name` of libc, on `fd`, unless the WAL is failing. */
+static int sync_unless_failing(const char *name, int fd) {
   if (is_failing(fd)) {
     errno = EIO;
     return -1;
   }
-  int (*real)(int) = (int (*)(int))dlsym(RTLD_NEXT, "fsync");
+  int (*real)(int) = (int (*)(int))dlsym(RTLD_NEXT, name);
   return real(fd);
 }
 
-int fdatasync(int fd) {
-  if (is_failing(fd)) {
-    errno = EIO;
-    return -1;
-  }
-  int (*real)(int) = (int (*)(int))dlsym(RTLD_NEXT, "fdatasync");
-  return real(fd);
-}
+int fsync(int fd) { return sync_unless_failing("fsync", fd); }
+
+int fdatasync(int fd) { return sync_unless_failing("fdatasync", fd); }

@@ -1,8 +1,9 @@
 /**
  * A throwaway PostgreSQL server on loopback for the tests that run the store on Postgres: initdb into a
  * temporary folder, pg_ctl start on a free port, trust authentication for a `switchboard` superuser, no fsync
- * unless asked (nothing a test writes must survive a power loss). Debian's `postgresql` package provides the programs; `.ci/run`
- * installs it, so CI always runs these tests. Elsewhere, without the programs, they are skipped and say why.
+ * unless asked (nothing a test writes must survive a power loss). Debian's `postgresql` package provides the
+ * programs; `.ci/run` installs it, so CI always runs these tests. Elsewhere, without the programs, they are
+ * skipped and say why.
  *
  * PostgreSQL refuses to run as root: as root, the server runs as the package's `postgres` user (runuser).
  */
@@ -41,6 +42,17 @@ export function findPostgresPrograms(): string | undefined {
  * `durable`: keep fsync and full-page writes on, as a production server runs (the benchmark's choice); tests
  * leave it off, since nothing there must survive a power loss.
  */
+/** Runs `work` on a client connected to `url`, closed again whatever happens. */
+export async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
 export async function startPostgres(
   bin: string,
   options: { durable?: boolean } = {},
@@ -76,13 +88,7 @@ export async function startPostgres(
   return {
     url,
     async createDatabase(name) {
-      const client = new pg.Client({ connectionString: url });
-      await client.connect();
-      try {
-        await client.query(`create database ${name}`);
-      } finally {
-        await client.end();
-      }
+      await withClient(url, (client) => client.query(`create database ${name}`));
       return url.replace(/\/postgres$/, `/${name}`);
     },
     async stop() {
