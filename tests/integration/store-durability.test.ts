@@ -171,6 +171,14 @@ describe("WAL checkpoints", () => {
   });
 });
 
+describe("memory", () => {
+  // better-sqlite3 builds SQLite with a 16 MB page cache per connection, which the bodies the pipeline reads
+  // once used to fill and keep: 16 MB of the process's resident memory after a burst (see npm run bench).
+  it("caps the main connection's page cache at 2 MB", () => {
+    expect(store.sqlite!.pragma("cache_size", { simple: true })).toBe(-2000);
+  });
+});
+
 describe("migration 0008 (bodies apart from inbox rows)", () => {
   it("keeps every stored body of a database made before it", async () => {
     const path = join(directory, "before-0008.db");
