@@ -77,11 +77,12 @@ const WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024;
 /** How long a write waits for another writer's lock before it fails (a 503 on the webhook path). */
 const BUSY_TIMEOUT_MS = 5000;
 /**
- * SQLite's page cache for this connection, in KiB (negative, as the pragma takes it). better-sqlite3 builds
- * SQLite with 16 MB per connection, and this connection filled it with the bodies it reads once, to process
- * them: 16 MB kept after a burst (measured with heaptrack). The hot pages (the outbox, items, the inbox's
- * index) fit in far less, and while deliveries arrive each commit of the inbox writer's connection empties
- * this cache anyway (in WAL mode a read after another connection's commit starts from an empty cache).
+ * SQLite's page cache per connection, in KiB (negative, as the pragma takes it). better-sqlite3 builds SQLite
+ * with 16 MB per connection, and both connections filled it with bodies: the event loop's with those it reads
+ * once, to process them, and the inbox writer's with those it writes. 16 MB each stayed in memory after a
+ * burst (measured with heaptrack, and with a web process receiving 10,000 deliveries alone). The hot pages
+ * (the outbox, items, the inbox's index) fit in far less, and in WAL mode a connection starts from an empty
+ * cache anyway after another connection commits, as happens all the time while deliveries arrive.
  */
 const PAGE_CACHE_KIB = -2000;
 /** How often a worker process on SQLite looks for another process's commits: its added latency, at most. */
@@ -128,6 +129,7 @@ function openSqlite(databaseUrl: string, onBackgroundError: BackgroundErrorHandl
     : startInboxWriter({
         path,
         busyTimeoutMs: BUSY_TIMEOUT_MS,
+        pageCacheKib: PAGE_CACHE_KIB,
         onError: (message) =>
           onBackgroundError(
             `${message}. The deliveries it held were answered 503 (their senders retry) and the next one ` +

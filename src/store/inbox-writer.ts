@@ -40,6 +40,7 @@ const db = new Database(path, { fileMustExist: true });
 db.pragma("synchronous = NORMAL");
 db.pragma("busy_timeout = 0");
 db.pragma("foreign_keys = ON");
+db.pragma("cache_size = " + workerData.pageCacheKib);
 const insertRow = db.prepare(
   "insert into inbox (source, delivery_id, event, received_at, status) values (?, ?, ?, ?, 'pending') " +
     "on conflict (source, delivery_id) do nothing returning id",
@@ -142,6 +143,8 @@ export function startInboxWriter(options: {
   path: string;
   /** How long a batch waits for another writer's lock before its deliveries fail. */
   busyTimeoutMs: number;
+  /** SQLite's page cache for the thread's connection, as the pragma takes it (see database.ts). */
+  pageCacheKib: number;
   /** A thread that died (out of memory, a native error): its callers got a 503; the next delivery starts another. */
   onError: (message: string) => void;
 }): InboxWriter {
@@ -161,6 +164,7 @@ export function startInboxWriter(options: {
         maxBatch: MAX_BATCH,
         maxBatchBytes: MAX_BATCH_BYTES,
         busyTimeoutMs: options.busyTimeoutMs,
+        pageCacheKib: options.pageCacheKib,
       },
       transferList: [port2],
       // Bodies are buffers outside the heap, and nothing the thread allocates outlives a batch: a small heap.

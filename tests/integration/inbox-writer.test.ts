@@ -191,6 +191,7 @@ describe("the writer's thread", () => {
     const writer = startInboxWriter({
       path: later,
       busyTimeoutMs: 5000,
+      pageCacheKib: -2000,
       onError: (message) => errors.push(message),
     });
     writers.push(writer);
