@@ -20,9 +20,9 @@ import type { OutboxRow } from "../store/outbox-repository.js";
 import type { DatabaseSchema } from "../store/schema.js";
 import {
   PermanentDeliveryError,
-  RetryableDeliveryError,
   classifyDeliveryError,
   failureInSwitchboard,
+  isDeliveryError,
 } from "./sinks/delivery-errors.js";
 import type { Sink } from "./sinks/sink.js";
 import type { OutboxPayload } from "./plan-messages.js";
@@ -163,10 +163,7 @@ export function createOutboxWorker(
       log.debug("Message delivered");
     } catch (error) {
       // Sinks throw delivery errors; anything else came from the store or the worker itself.
-      const failure =
-        error instanceof RetryableDeliveryError || error instanceof PermanentDeliveryError
-          ? error
-          : failureInSwitchboard(error, row.channel_id);
+      const failure = isDeliveryError(error) ? error : failureInSwitchboard(error, row.channel_id);
       const attempt = row.attempts + 1;
       const permanent = failure instanceof PermanentDeliveryError;
       options.metrics.outboxFailures.inc({ kind: permanent ? "permanent" : "retryable" });

@@ -38,10 +38,6 @@ export function findPostgresPrograms(): string | undefined {
   return newest;
 }
 
-/**
- * `durable`: keep fsync and full-page writes on, as a production server runs (the benchmark's choice); tests
- * leave it off, since nothing there must survive a power loss.
- */
 /** Runs `work` on a client connected to `url`, closed again whatever happens. */
 export async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: url });
@@ -53,6 +49,10 @@ export async function withClient<T>(url: string, work: (client: pg.Client) => Pr
   }
 }
 
+/**
+ * `durable`: keep fsync and full-page writes on, as a production server runs (the benchmark's choice); tests
+ * leave it off, since nothing there must survive a power loss.
+ */
 export async function startPostgres(
   bin: string,
   options: { durable?: boolean } = {},

@@ -1,4 +1,3 @@
-import { Writable } from "node:stream";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { NO_MENTIONS } from "../../src/discord/render/message.js";
 import { createLogger } from "../../src/observability/logger.js";
@@ -10,6 +9,7 @@ import type { Sink } from "../../src/pipeline/sinks/sink.js";
 import { openStore } from "../../src/store/database.js";
 import type { Store } from "../../src/store/database.js";
 import { enqueueMessages, listDeadMessages } from "../../src/store/outbox-repository.js";
+import { capturingLogger } from "../support/command-invoker.js";
 
 const CHANNEL = "555555555555555555";
 const WEBHOOK_TOKEN = "Zx9-webhook_token.secret";
@@ -68,23 +68,12 @@ function startWorker(
   now: number,
   options: { durable?: () => Promise<void>; logLines?: string[] } = {},
 ) {
-  const { logLines } = options;
   return createOutboxWorker({
     db: store.db,
     durable: options.durable ?? (() => store.durable()),
     sink,
-    logger: logLines
-      ? createLogger({
-          level: "info",
-          format: "json",
-          secrets: [],
-          destination: new Writable({
-            write(chunk: Buffer, _encoding, done) {
-              logLines.push(...chunk.toString("utf8").split("\n").filter(Boolean));
-              done();
-            },
-          }),
-        })
+    logger: options.logLines
+      ? capturingLogger(options.logLines)
       : createLogger({ level: "silent", format: "json", secrets: [] }),
     metrics: createMetrics(),
     maxAttempts: 3,

@@ -143,7 +143,7 @@ export function classifyDeliveryError(
   error: unknown,
   target: DeliveryTarget = { via: "bot" },
 ): DeliveryError {
-  if (error instanceof RetryableDeliveryError || error instanceof PermanentDeliveryError) return error;
+  if (isDeliveryError(error)) return error;
 
   if (error instanceof DiscordAPIError) {
     const channelId = target.channelId ?? /\/channels\/(\d+)/.exec(error.url)?.[1];
@@ -204,6 +204,11 @@ export function classifyDeliveryError(
     reason: "unexpected",
     cause: error,
   });
+}
+
+/** A failure a sink already classified: what it throws, as opposed to what failed around it. */
+export function isDeliveryError(error: unknown): error is DeliveryError {
+  return error instanceof RetryableDeliveryError || error instanceof PermanentDeliveryError;
 }
 
 /**
